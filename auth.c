@@ -1,0 +1,597 @@
+/*
+ * Password checks: PAM, or a passwd(5)-format file of crypt(3) hashes,
+ * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL.
+ * Runs as root in a short-lived child of the monitor (or as the serving
+ * user when pop3d was not started as root), so that PAM module state and
+ * every copy of the password die with that child. Nothing here reads the
+ * network: the user name and password were parsed by the pre-auth child.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "auth.h"
+#include "params.h"
+
+/*
+ * Tens of thousands of accounts fit in far less; a bigger file is a
+ * mistake (or an attack through a writable path) and is not read.
+ */
+#define PASSWD_FILE_MAX		(16 * 1024 * 1024)
+
+/* name:hash:uid:gid:gecos:home:shell */
+#define PASSWD_FIELDS		7
+
+/* 4294967294 has ten digits; more can only be an overflow attempt. */
+#define ID_DIGITS_MAX		10
+#define ID_MAX			4294967294ULL
+
+/*
+ * glibc's sysconf(_SC_GETPW_R_SIZE_MAX) answers 1024 or -1; a long gecos
+ * field needs more, so ERANGE doubles the buffer up to PW_BUF_MAX.
+ */
+#define PW_BUF_FALLBACK		16384
+#define PW_BUF_MAX		(1024 * 1024)
+
+/*
+ * Hash of a random password nobody knows, with Debian's default yescrypt
+ * cost (mkpasswd -m yescrypt, chpasswd). An unknown user, a locked account
+ * and uid 0 are checked against it, so that they cost one hash like a
+ * wrong password does and the reply time does not tell which names exist.
+ * If the site's hashes use another cost, this should use the same one.
+ */
+#define DUMMY_HASH \
+	"$y$j9T$OTcR7TqFOspiJrH5bq4tX/$vTa2EzCWzAIHvN/QxmcvVvGQxdz8XWw3JcATH9pzGw8"
+
+/* What the PAM conversation may give away. */
+struct conv_data {
+	const char	*pass;
+};
+
+struct field {
+	const char	*p;
+	size_t		 len;
+};
+
+/*
+ * Splits (line, len) at ':' into exactly PASSWD_FIELDS fields. A NUL byte
+ * is refused: C string functions would see a different name than we do.
+ */
+static int
+split_fields(const char *line, size_t len, struct field *f)
+{
+	size_t i, n = 0, start = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && line[i] == '\0') {
+			return -1;
+		}
+		if (i < len && line[i] != ':') {
+			continue;
+		}
+		if (n == PASSWD_FIELDS) {
+			return -1;
+		}
+		f[n].p = line + start;
+		f[n].len = i - start;
+		n++;
+		start = i + 1;
+	}
+	return n == PASSWD_FIELDS ? 0 : -1;
+}
+
+/*
+ * Decimal digits only: strtoul() would take a sign, blanks and wrap
+ * around. (uid_t)-1 means "no change" to setresuid() and is refused.
+ */
+static int
+parse_id(const struct field *f, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (f->len == 0 || f->len > ID_DIGITS_MAX) {
+		return -1;
+	}
+	for (i = 0; i < f->len; i++) {
+		if (f->p[i] < '0' || f->p[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(f->p[i] - '0');
+	}
+	if (v > ID_MAX) {
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* uid_t and gid_t must hold every value parse_id() lets through. */
+_Static_assert(sizeof(uid_t) >= sizeof(uint32_t), "uid_t too small");
+_Static_assert(sizeof(gid_t) >= sizeof(uint32_t), "gid_t too small");
+
+int
+passwd_parse_line(const char *line, size_t len, struct account *acct,
+    const char **hash, size_t *hashlen)
+{
+	struct field f[PASSWD_FIELDS];
+	uint32_t uid, gid;
+
+	if (line == NULL || split_fields(line, len, f) == -1) {
+		return -1;
+	}
+	if (f[0].len == 0 || f[0].len > USER_MAX ||
+	    f[5].len > HOME_MAX - 1) {
+		return -1;
+	}
+	if (parse_id(&f[2], &uid) == -1 || parse_id(&f[3], &gid) == -1) {
+		return -1;
+	}
+	memcpy(acct->name, f[0].p, f[0].len);
+	acct->name[f[0].len] = '\0';
+	memcpy(acct->home, f[5].p, f[5].len);
+	acct->home[f[5].len] = '\0';
+	acct->uid = (uid_t)uid;
+	acct->gid = (gid_t)gid;
+	*hash = f[1].p;
+	*hashlen = f[1].len;
+	return 0;
+}
+
+/*
+ * Reads the whole file into *bufp. O_NOFOLLOW and the S_ISREG check keep
+ * a symlink or a device planted on the path from being read; O_NONBLOCK
+ * keeps a FIFO from blocking the open. One spare byte shows whether the
+ * file grew after fstat(): it is being rewritten, so try again later.
+ */
+static int
+read_file(const char *path, char **bufp, size_t *lenp, const char **why)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t size = 0, len = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		*why = "passwd file: cannot open";
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size < 0 || st.st_size > PASSWD_FILE_MAX) {
+		*why = "passwd file: not a regular file or too large";
+		goto fail;
+	}
+	size = (size_t)st.st_size + 1;
+	if ((buf = malloc(size)) == NULL) {
+		*why = "out of memory";
+		goto fail;
+	}
+	while (len < size) {
+		n = read(fd, buf + len, size - len);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			*why = "passwd file: read error";
+			goto fail;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (len == size) {
+		*why = "passwd file: changed while read";
+		goto fail;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+fail:
+	if (buf != NULL) {
+		explicit_bzero(buf, size);
+		free(buf);
+	}
+	close(fd);
+	return -1;
+}
+
+/*
+ * First line whose name is exactly user, as getpwnam() would pick. Blank
+ * lines and comments are skipped, and so are malformed lines: one typo
+ * must not lock every other account out.
+ */
+static int
+file_find(const char *buf, size_t len, const char *user, struct account *a,
+    const char **hash, size_t *hashlen)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t ulen = strlen(user);
+
+	while (p < end) {
+		size_t linelen;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		linelen = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
+		if (linelen > 0 && *p != '#' &&
+		    passwd_parse_line(p, linelen, a, hash, hashlen) == 0 &&
+		    strlen(a->name) == ulen &&
+		    memcmp(a->name, user, ulen) == 0) {
+			return 1;
+		}
+		if (nl == NULL) {
+			break;
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * Compares every byte of the longer string whatever differs, so that the
+ * time taken does not show how much of a guessed hash was right.
+ */
+static int
+hash_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen > blen ? alen : blen;
+	unsigned int diff = alen != blen;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ca = i < alen ? (unsigned char)a[i] : 0;
+		unsigned char cb = i < blen ? (unsigned char)b[i] : 0;
+
+		diff |= (unsigned int)(ca ^ cb);
+	}
+	return diff == 0;
+}
+
+/*
+ * Why the stored hash cannot be used; NULL when it can. An empty hash
+ * would let anyone in, and '!' or '*' mark a locked account (passwd(5)).
+ */
+static const char *
+unusable(const struct account *a, const char *hash, size_t hashlen)
+{
+	if (a == NULL) {
+		return "unknown user";
+	}
+	if (a->uid == 0) {
+		return "uid 0 refused";
+	}
+	if (hashlen == 0) {
+		return "empty password hash";
+	}
+	if (hash[0] == '!' || hash[0] == '*') {
+		return "account locked";
+	}
+	if (hashlen >= CRYPT_OUTPUT_SIZE) {
+		return "unsupported hash";
+	}
+	return NULL;
+}
+
+/* crypt_rn() fails with EINVAL or ENOSYS for settings it does not know. */
+static enum auth_result
+crypt_failure(int err, const char **why)
+{
+	if (err == ENOMEM) {
+		*why = "out of memory";
+		return AUTH_TEMPFAIL;
+	}
+	*why = "unsupported hash";
+	return AUTH_FAIL;
+}
+
+/*
+ * Hashes pass with the stored setting, or with DUMMY_HASH when the entry
+ * is missing or unusable, so that every outcome costs one crypt_rn().
+ * a is NULL for an unknown user.
+ */
+static enum auth_result
+file_verify(const char *pass, const struct account *a, const char *hash,
+    size_t hashlen, const char **why)
+{
+	struct crypt_data *cd;
+	const char *reason, *out;
+	enum auth_result res;
+
+	/* calloc: libxcrypt wants the structure zeroed before first use. */
+	if ((cd = calloc(1, sizeof(*cd))) == NULL) {
+		*why = "out of memory";
+		return AUTH_TEMPFAIL;
+	}
+	reason = unusable(a, hash, hashlen);
+	if (reason == NULL) {
+		memcpy(cd->setting, hash, hashlen);
+		cd->setting[hashlen] = '\0';
+	} else {
+		memcpy(cd->setting, DUMMY_HASH, sizeof(DUMMY_HASH));
+	}
+	errno = 0;
+	out = crypt_rn(pass, cd->setting, cd, (int)sizeof(*cd));
+	if (reason != NULL) {
+		*why = reason;
+		res = AUTH_FAIL;
+	} else if (out == NULL || *out == '*') {
+		res = crypt_failure(errno, why);
+	} else if (!hash_equal(out, strlen(out), hash, hashlen)) {
+		*why = "wrong password";
+		res = AUTH_FAIL;
+	} else {
+		res = AUTH_OK;
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return res;
+}
+
+static enum auth_result
+file_check(const struct auth_request *req, struct account *acct,
+    const char **why)
+{
+	struct account a;
+	const char *hash = NULL;
+	char *buf = NULL;
+	size_t len = 0, hashlen = 0;
+	enum auth_result res;
+	int found;
+
+	if (read_file(req->passwd_file, &buf, &len, why) == -1) {
+		return AUTH_TEMPFAIL;
+	}
+	found = file_find(buf, len, req->user, &a, &hash, &hashlen);
+	res = file_verify(req->pass, found ? &a : NULL, hash, hashlen, why);
+	/* The file holds every user's hash: leave none behind. */
+	explicit_bzero(buf, len);
+	free(buf);
+	if (res == AUTH_OK) {
+		*acct = a;
+	}
+	return res;
+}
+
+/* Responses may hold the password: wipe them before they are freed. */
+static void
+free_responses(struct pam_response *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].resp != NULL) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	}
+	free(r);
+}
+
+/*
+ * Answers by msg_style, as popa3d does: the password goes only to a
+ * prompt that hides its answer. A prompt that echoes asks for something
+ * else (a user name, a token) that a POP3 client cannot give us.
+ */
+static int
+conv_answer(const struct pam_message *m, const char *pass,
+    struct pam_response *r)
+{
+	switch (m->msg_style) {
+	case PAM_PROMPT_ECHO_OFF:
+		if ((r->resp = strdup(pass)) == NULL) {
+			return PAM_BUF_ERR;
+		}
+		return PAM_SUCCESS;
+	case PAM_ERROR_MSG:
+	case PAM_TEXT_INFO:
+		return PAM_SUCCESS;
+	default:
+		return PAM_CONV_ERR;
+	}
+}
+
+/* Linux-PAM passes msg as an array of pointers (not Solaris' layout). */
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pam_response *r;
+	const struct conv_data *cd = data;
+	int i;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG || msg == NULL || resp == NULL) {
+		return PAM_CONV_ERR;
+	}
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL) {
+		return PAM_BUF_ERR;
+	}
+	for (i = 0; i < n; i++) {
+		int rc = conv_answer(msg[i], cd->pass, &r[i]);
+
+		if (rc != PAM_SUCCESS) {
+			free_responses(r, n);
+			return rc;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/*
+ * POP3 cannot change an expired password, so PAM_NEW_AUTHTOK_REQD is a
+ * refusal like the others; anything unlisted is a broken setup.
+ */
+static enum auth_result
+pam_result(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+		return AUTH_OK;
+	case PAM_AUTH_ERR:
+	case PAM_USER_UNKNOWN:
+	case PAM_MAXTRIES:
+	case PAM_PERM_DENIED:
+	case PAM_ACCT_EXPIRED:
+	case PAM_NEW_AUTHTOK_REQD:
+	case PAM_CRED_INSUFFICIENT:
+		return AUTH_FAIL;
+	default:
+		return AUTH_TEMPFAIL;
+	}
+}
+
+static enum auth_result
+copy_account(const struct passwd *pw, struct account *acct,
+    const char **why)
+{
+	size_t nlen = strlen(pw->pw_name), hlen = strlen(pw->pw_dir);
+
+	if (pw->pw_uid == 0) {
+		*why = "uid 0 refused";
+		return AUTH_FAIL;
+	}
+	if (nlen > USER_MAX || hlen > HOME_MAX - 1) {
+		*why = "passwd entry too long";
+		return AUTH_TEMPFAIL;
+	}
+	memcpy(acct->name, pw->pw_name, nlen + 1);
+	memcpy(acct->home, pw->pw_dir, hlen + 1);
+	acct->uid = pw->pw_uid;
+	acct->gid = pw->pw_gid;
+	return AUTH_OK;
+}
+
+/*
+ * The account PAM accepted, by the name PAM ended with. Without a passwd
+ * entry there is no uid to become: the system, not the client, is wrong.
+ */
+static enum auth_result
+account_lookup(const char *name, struct account *acct, const char **why)
+{
+	struct passwd pw, *pwp = NULL;
+	enum auth_result res;
+	char *buf;
+	long n = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t size = n > 0 ? (size_t)n : PW_BUF_FALLBACK;
+	int e;
+
+	for (;;) {
+		if ((buf = malloc(size)) == NULL) {
+			*why = "out of memory";
+			return AUTH_TEMPFAIL;
+		}
+		e = getpwnam_r(name, &pw, buf, size, &pwp);
+		if (e != ERANGE || size >= PW_BUF_MAX) {
+			break;
+		}
+		free(buf);
+		size *= 2;
+	}
+	if (e != 0) {
+		*why = "getpwnam_r failed";
+		res = AUTH_TEMPFAIL;
+	} else if (pwp == NULL) {
+		*why = "no passwd entry";
+		res = AUTH_TEMPFAIL;
+	} else {
+		res = copy_account(pwp, acct, why);
+	}
+	explicit_bzero(buf, size);
+	free(buf);
+	return res;
+}
+
+/* PAM_USER may have been mapped by a module; copy it while h lives. */
+static enum auth_result
+pam_account(pam_handle_t *h, struct account *acct, const char **why)
+{
+	const void *item = NULL;
+	char name[USER_MAX + 1];
+	size_t len;
+
+	if (pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS ||
+	    item == NULL) {
+		*why = "PAM lost the user name";
+		return AUTH_TEMPFAIL;
+	}
+	if ((len = strlen(item)) > USER_MAX) {
+		*why = "PAM user name too long";
+		return AUTH_TEMPFAIL;
+	}
+	memcpy(name, item, len + 1);
+	return account_lookup(name, acct, why);
+}
+
+static int
+pam_steps(pam_handle_t *h, const struct auth_request *req)
+{
+	int rc = PAM_SUCCESS;
+
+	if (req->rhost != NULL) {
+		rc = pam_set_item(h, PAM_RHOST, req->rhost);
+	}
+	if (rc == PAM_SUCCESS) {
+		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+	}
+	if (rc == PAM_SUCCESS) {
+		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+	}
+	return rc;
+}
+
+static enum auth_result
+pam_check(const struct auth_request *req, struct account *acct,
+    const char **why)
+{
+	/* pam_strerror() text may live in the handle: keep a copy. */
+	static char pam_why[128];
+	struct conv_data cd;
+	struct pam_conv pc;
+	struct account a;
+	pam_handle_t *h = NULL;
+	enum auth_result res;
+	int rc;
+
+	cd.pass = req->pass;
+	pc.conv = conv;
+	pc.appdata_ptr = &cd;
+	if (pam_start(req->service, req->user, &pc, &h) != PAM_SUCCESS) {
+		*why = "pam_start failed";
+		return AUTH_TEMPFAIL;
+	}
+	rc = pam_steps(h, req);
+	if ((res = pam_result(rc)) != AUTH_OK) {
+		/* Truncation only shortens a log text. */
+		(void)snprintf(pam_why, sizeof(pam_why), "%s",
+		    pam_strerror(h, rc));
+		*why = pam_why;
+	} else {
+		res = pam_account(h, &a, why);
+	}
+	pam_end(h, rc);
+	if (res == AUTH_OK) {
+		*acct = a;
+	}
+	return res;
+}
+
+enum auth_result
+auth_check(const struct auth_request *req, struct account *acct,
+    const char **why)
+{
+	if (req->passwd_file != NULL) {
+		return file_check(req, acct, why);
+	}
+	return pam_check(req, acct, why);
+}

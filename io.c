@@ -1,0 +1,256 @@
+/*
+ * Line reader and reply writer for the client connection.
+ * Runs unprivileged: in the pre-login child and in the user's session.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+
+void
+io_init(struct io *io, int in_fd, int out_fd, int timeout_ms)
+{
+	memset(io, 0, offsetof(struct io, in));
+	io->in_fd = in_fd;
+	io->out_fd = out_fd;
+	io->timeout_ms = timeout_ms;
+	io->read_fn = read;
+	io->write_fn = write;
+}
+
+static int
+wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+int
+io_flush(struct io *io)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (!io->failed && done < io->out_len) {
+		n = io->write_fn(io->out_fd, io->out + done, io->out_len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1 && errno == EAGAIN &&
+		    wait_fd(io->out_fd, POLLOUT, io->timeout_ms) > 0) {
+			continue;
+		}
+		io->failed = 1;
+	}
+	io->sent += done;
+	io->out_len = 0;
+	return io->failed ? -1 : 0;
+}
+
+void
+io_put(struct io *io, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t room;
+
+	while (len > 0) {
+		if (io->out_len == sizeof(io->out) && io_flush(io) == -1) {
+			return;
+		}
+		room = sizeof(io->out) - io->out_len;
+		if (room > len) {
+			room = len;
+		}
+		memcpy(io->out + io->out_len, p, room);
+		io->out_len += room;
+		p += room;
+		len -= room;
+	}
+}
+
+void
+io_printf(struct io *io, const char *fmt, ...)
+{
+	char line[LINE_MAX_OCTETS * 2 + 1];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		return;
+	}
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+	}
+	io_put(io, line, (size_t)n);
+}
+
+/* Finds a complete line in the buffer; discards over-long ones. */
+static enum io_status
+take_line(struct io *io, unsigned char **line, size_t *len, int *found)
+{
+	unsigned char *start = io->in + io->in_start;
+	size_t avail = io->in_end - io->in_start;
+	unsigned char *nl = memchr(start, '\n', avail);
+	size_t n;
+
+	*found = 0;
+	if (nl == NULL) {
+		if (avail >= LINE_MAX_OCTETS) {
+			io->discarding = 1;
+			io->in_start = io->in_end = 0;
+		}
+		return IO_LINE;
+	}
+	n = (size_t)(nl - start);
+	io->in_start += n + 1;
+	*found = 1;
+	if (io->discarding || n + 1 > LINE_MAX_OCTETS) {
+		io->discarding = 0;
+		return IO_TOOLONG;
+	}
+	if (n > 0 && start[n - 1] == '\r') {
+		n--;
+	}
+	*line = start;
+	*len = n;
+	return IO_LINE;
+}
+
+static enum io_status
+fill(struct io *io)
+{
+	ssize_t n;
+	int ready;
+
+	if (io->in_start > 0) {
+		memmove(io->in, io->in + io->in_start,
+		    io->in_end - io->in_start);
+		io->in_end -= io->in_start;
+		io->in_start = 0;
+	}
+	if (io_flush(io) == -1) {
+		return IO_ERROR;
+	}
+	ready = wait_fd(io->in_fd, POLLIN, io->timeout_ms);
+	if (ready == 0) {
+		return IO_TIMEOUT;
+	}
+	if (ready == -1) {
+		return IO_ERROR;
+	}
+	do {
+		n = io->read_fn(io->in_fd, io->in + io->in_end,
+		    sizeof(io->in) - io->in_end);
+	} while (n == -1 && errno == EINTR);
+	if (n == 0) {
+		return IO_EOF;
+	}
+	if (n < 0) {
+		return errno == ECONNRESET ? IO_EOF : IO_ERROR;
+	}
+	io->in_end += (size_t)n;
+	return IO_LINE;
+}
+
+enum io_status
+io_read_line(struct io *io, unsigned char **line, size_t *len)
+{
+	enum io_status st;
+	int found;
+
+	for (;;) {
+		st = take_line(io, line, len, &found);
+		if (found) {
+			return st;
+		}
+		st = fill(io);
+		if (st != IO_LINE) {
+			return st;
+		}
+	}
+}
+
+size_t
+io_pending(const struct io *io, const unsigned char **buf)
+{
+	*buf = io->in + io->in_start;
+	return io->in_end - io->in_start;
+}
+
+int
+io_preload(struct io *io, const unsigned char *buf, size_t len)
+{
+	if (len > sizeof(io->in)) {
+		return -1;
+	}
+	memcpy(io->in, buf, len);
+	io->in_start = 0;
+	io->in_end = len;
+	return 0;
+}
+
+void
+io_begin_body(struct body *b)
+{
+	b->bol = 1;
+	b->cr = 0;
+}
+
+void
+io_put_body(struct io *io, struct body *b, const unsigned char *p, size_t len)
+{
+	const unsigned char *nl;
+	size_t seg;
+
+	while (len > 0) {
+		if (b->bol && *p == '.') {
+			io_put(io, ".", 1);
+		}
+		nl = memchr(p, '\n', len);
+		if (nl == NULL) {
+			io_put(io, p, len);
+			b->bol = 0;
+			b->cr = p[len - 1] == '\r';
+			return;
+		}
+		seg = (size_t)(nl - p);
+		if (seg > 0) {
+			io_put(io, p, seg);
+			b->cr = p[seg - 1] == '\r';
+		} else if (b->bol) {
+			b->cr = 0;
+		}
+		io_put(io, b->cr ? "\n" : "\r\n", b->cr ? 1 : 2);
+		b->bol = 1;
+		b->cr = 0;
+		p = nl + 1;
+		len -= seg + 1;
+	}
+}
+
+void
+io_end_body(struct io *io, struct body *b)
+{
+	if (!b->bol) {
+		io_put(io, "\r\n", 2);
+	}
+	io_put(io, ".\r\n", 3);
+}

@@ -1,0 +1,73 @@
+/*
+ * Line reader and reply writer for the client connection.
+ * Runs in every process that talks to the client: the unprivileged
+ * pre-login child and the session running as the user.
+ */
+#ifndef POP3D_IO_H
+#define POP3D_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+enum io_status {
+	IO_LINE,	/* a complete line, terminator removed */
+	IO_TOOLONG,	/* a line over LINE_MAX_OCTETS, discarded whole */
+	IO_EOF,		/* the client closed (a partial last line is dropped) */
+	IO_TIMEOUT,	/* nothing arrived for timeout_ms */
+	IO_ERROR	/* read or write failed */
+};
+
+typedef ssize_t io_read_fn(int, void *, size_t);
+typedef ssize_t io_write_fn(int, const void *, size_t);
+
+struct io {
+	int		 in_fd;
+	int		 out_fd;
+	int		 timeout_ms;
+	io_read_fn	*read_fn;	/* read(2) unless a test injects one */
+	io_write_fn	*write_fn;	/* write(2) unless a test injects one */
+	int		 failed;	/* a write failed: output is dropped */
+	int		 discarding;	/* inside an over-long line */
+	size_t		 in_start;
+	size_t		 in_end;
+	size_t		 out_len;
+	unsigned long long sent;	/* octets written, for the logout line */
+	unsigned char	 in[INPUT_BUFFER];
+	unsigned char	 out[OUTPUT_BUFFER];
+};
+
+/* State of a multi-line reply body between calls to io_put_body(). */
+struct body {
+	int		 bol;		/* at the start of a line */
+	int		 cr;		/* the last byte was a CR */
+};
+
+void	io_init(struct io *, int, int, int);
+
+/*
+ * Returns the next line in *line and *len (valid until the next call), or why
+ * there is none. Pending replies are flushed before the call blocks.
+ */
+enum io_status io_read_line(struct io *, unsigned char **, size_t *);
+
+/* Bytes received but not yet returned as lines (handed on at login). */
+size_t	io_pending(const struct io *, const unsigned char **);
+int	io_preload(struct io *, const unsigned char *, size_t);
+
+void	io_put(struct io *, const void *, size_t);
+void	io_printf(struct io *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	io_flush(struct io *);
+
+/*
+ * Multi-line bodies (RFC 1939 section 3): every line end leaves as CRLF,
+ * a line starting with "." gets one more, and io_end_body() closes an
+ * unterminated last line before the final ".".
+ */
+void	io_begin_body(struct body *);
+void	io_put_body(struct io *, struct body *, const unsigned char *, size_t);
+void	io_end_body(struct io *, struct body *);
+
+#endif

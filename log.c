@@ -1,0 +1,64 @@
+/*
+ * Syslog (LOG_MAIL, ident "pop3d") and escaping of client-supplied text.
+ * Used at every privilege level; the socket is opened before chroot.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+void
+log_open(int to_stderr)
+{
+	openlog("pop3d", LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0),
+	    LOG_MAIL);
+}
+
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static int
+is_safe(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9')) {
+		return 1;
+	}
+	return strchr("._-@+", c) != NULL && c != '\0';
+}
+
+void
+log_escape(char *out, size_t outlen, const unsigned char *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (outlen == 0) {
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		if (is_safe(p[i])) {
+			if (o + 1 >= outlen) {
+				break;
+			}
+			out[o++] = (char)p[i];
+			continue;
+		}
+		if (o + 4 >= outlen) {
+			break;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[p[i] >> 4];
+		out[o++] = hex[p[i] & 0x0f];
+	}
+	out[o] = '\0';
+}

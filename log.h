@@ -1,0 +1,24 @@
+/*
+ * Syslog (LOG_MAIL, ident "pop3d") and the escaping of client-supplied
+ * text in log lines. Used at every privilege level.
+ */
+#ifndef POP3D_LOG_H
+#define POP3D_LOG_H
+
+#include <stddef.h>
+#include <syslog.h>
+
+/* Room for a user name escaped by log_escape(). */
+#define LOG_NAME_MAX	(4 * 128 + 1)
+
+void	log_open(int);
+void	log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Copies (buf, len) into out (NUL-terminated, truncated to fit) with every
+ * byte outside a small safe set written as \xNN, so that nothing a client
+ * sends can forge a field of a line that fail2ban reads.
+ */
+void	log_escape(char *, size_t, const unsigned char *, size_t);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The maildrop: open without following links, lock briefly, index,
+ * serve message bytes, apply deletions at QUIT. Runs as the user; never
+ * changes credentials.
+ */
+#ifndef POP3D_MAILBOX_H
+#define POP3D_MAILBOX_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lock.h"
+#include "mbox.h"
+
+enum mbx_status {
+	MBX_OK,
+	MBX_IN_USE,	/* another program holds the mailbox lock */
+	MBX_TEMP,	/* an I/O error; trying later may work */
+	MBX_PERM,	/* not a mailbox we may serve: type, owner, links, size */
+	MBX_CHANGED	/* another program changed the listed messages */
+};
+
+struct mailbox {
+	char		 path[PATH_MAX];
+	int		 fd;		/* -1: no mailbox file, an empty maildrop */
+	struct lock	 lock;
+	struct msg	*msgs;
+	size_t		 count;
+	off_t		 end;		/* where the listed messages end */
+	unsigned char	*buf;		/* READ_BUFFER bytes */
+	const char	*problem;	/* for the log, when not MBX_OK */
+};
+
+/*
+ * Expands %u (user), %h (home) and %% in template into out. 0 on success;
+ * -1 for an unknown escape, a relative result or one that does not fit.
+ */
+int	mailbox_path(char *, size_t, const char *, const char *, const char *);
+
+/* Opens and indexes the mailbox at path for the calling user. */
+enum mbx_status mailbox_open(struct mailbox *, const char *);
+
+/* pread() of the mailbox; -1 with errno on failure. */
+ssize_t	mailbox_read(struct mailbox *, void *, size_t, off_t);
+
+/* Removes the messages marked deleted; mail appended meanwhile stays. */
+enum mbx_status mailbox_update(struct mailbox *);
+
+void	mailbox_close(struct mailbox *);
+
+#endif

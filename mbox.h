@@ -1,0 +1,65 @@
+/*
+ * The mbox parser: turns mailbox bytes into the message index (offsets,
+ * exact POP3 sizes, content hashes) in one pass. Pure computation on
+ * buffers handed to it; runs as the user.
+ */
+#ifndef POP3D_MBOX_H
+#define POP3D_MBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Length of a UIDL: 32 hex digits, '-', up to 7 digits of duplicate number. */
+#define UIDL_MAX	41
+
+struct msg {
+	off_t		 from;		/* the From_ line, or start if none */
+	off_t		 start;		/* the first byte RETR serves */
+	off_t		 len;		/* stored bytes RETR serves */
+	unsigned long long size;	/* octets RETR sends before byte-stuffing */
+	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
+	unsigned int	 dup;		/* earlier messages with the same hash */
+	unsigned char	 deleted;
+};
+
+struct scan;
+
+/* NULL when out of memory. */
+struct scan *mbox_scan_new(void);
+void	mbox_scan_free(struct scan *);
+
+/*
+ * Feeds (buf, len), which starts at file offset base. Returns how many
+ * bytes were consumed: all of them at EOF or when no line ends in buf,
+ * else up to and including the last LF; the caller hands the rest in
+ * again at the front of the next buffer. -1: more than MESSAGES_MAX.
+ */
+ssize_t	mbox_scan(struct scan *, const unsigned char *, size_t, off_t, int);
+
+/*
+ * Closes the index at end offset end and numbers duplicates; on success
+ * the array (count in *n) belongs to the caller. NULL with *n == 0 for an
+ * empty mailbox; NULL with *n == 1 when out of memory.
+ */
+struct msg *mbox_scan_finish(struct scan *, off_t, size_t *);
+
+/* Writes the UIDL of m (RFC 1939: 0x21..0x7e, at most 70) to out. */
+void	mbox_uidl(const struct msg *, char out[UIDL_MAX + 1]);
+
+/*
+ * TOP n k (RFC 1939): the header, the blank line after it and k body
+ * lines. top_take() returns how many bytes of the next piece of the
+ * stored message belong to that; once top_done() the rest is left out.
+ */
+struct top {
+	int		 in_header;
+	int		 last_cr;
+	unsigned long	 lines_left;
+	size_t		 linelen;
+};
+
+void	top_begin(struct top *, unsigned long);
+size_t	top_take(struct top *, const unsigned char *, size_t);
+int	top_done(const struct top *);
+
+#endif

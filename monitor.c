@@ -1,0 +1,258 @@
+/*
+ * The monitor: root's part of the pre-login phase. It reads nothing from
+ * the network; it receives credentials from the unprivileged child over
+ * the channel, checks them in a short-lived worker so that PAM's state
+ * and copies of the password die with it, and decides.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+/* The whole pre-login phase, however slowly a client trickles lines. */
+#define PRELOGIN_MAX	(5 * LOGIN_TIMEOUT)
+
+/* What the worker reports back through its pipe. */
+struct worker_result {
+	enum auth_result res;
+	struct account	 acct;
+	char		 why[128];
+};
+
+static void
+end_prelogin(pid_t child)
+{
+	kill(child, SIGKILL);
+	while (waitpid(child, NULL, 0) == -1 && errno == EINTR) {
+		continue;
+	}
+	exit(0);
+}
+
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, (char *)buf + done, len - done);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+worker(int fd, const struct auth_request *r)
+{
+	struct worker_result out;
+	const char *why = "";
+	size_t n;
+
+	memset(&out, 0, sizeof(out));
+	out.res = auth_check(r, &out.acct, &why);
+	n = strlen(why);
+	if (n >= sizeof(out.why)) {
+		n = sizeof(out.why) - 1;
+	}
+	memcpy(out.why, why, n);
+	_exit(write(fd, &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
+}
+
+static enum auth_result
+check_in_worker(const struct auth_request *r, struct worker_result *out)
+{
+	int fds[2];
+	pid_t pid;
+	int ok;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		return AUTH_TEMPFAIL;
+	}
+	pid = fork();
+	if (pid == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return AUTH_TEMPFAIL;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		worker(fds[1], r);
+	}
+	close(fds[1]);
+	ok = read_full(fds[0], out, sizeof(*out)) == 0;
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
+		continue;
+	}
+	if (!ok) {
+		snprintf(out->why, sizeof(out->why), "worker died");
+		return AUTH_TEMPFAIL;
+	}
+	return out->res;
+}
+
+/*
+ * Names that could reach the mailbox path as something else: a path
+ * separator, a dot-file, control bytes. UTF-8 is welcome.
+ */
+static int
+name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] == '.' || s[0] == '-') {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f || s[i] == '/') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+log_failure(const struct pop3 *p, const char *name, const char *why)
+{
+	log_msg(LOG_NOTICE, "LOGIN FAILED, user=%s, ip=[%s]", name, p->peer);
+	if (why != NULL && *why != '\0') {
+		log_msg(LOG_DEBUG, "login failure reason for user=%s: %s",
+		    name, why);
+	}
+}
+
+static enum priv_verdict
+authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
+{
+	struct auth_request r;
+	struct worker_result w;
+	char name[LOG_NAME_MAX];
+	enum auth_result res;
+
+	log_escape(name, sizeof(name), (const unsigned char *)a->user,
+	    a->userlen);
+	if (!name_ok(a->user, a->userlen) || a->passlen == 0 ||
+	    memchr(a->pass, '\0', a->passlen) != NULL) {
+		log_failure(p, name, "malformed name or empty password");
+		return PV_FAIL;
+	}
+	memset(&r, 0, sizeof(r));
+	r.service = p->cfg->pam_service;
+	r.passwd_file = p->cfg->passwd_file;
+	r.user = a->user;
+	r.pass = a->pass;
+	r.rhost = strcmp(p->peer, "unknown") == 0 ? NULL : p->peer;
+	res = check_in_worker(&r, &w);
+	if (res == AUTH_TEMPFAIL) {
+		log_msg(LOG_ERR, "authentication unavailable (%s), user=%s, "
+		    "ip=[%s]", w.why, name, p->peer);
+		return PV_TEMPFAIL;
+	}
+	if (res != AUTH_OK || w.acct.uid == 0) {
+		log_failure(p, name, res == AUTH_OK ? "uid 0" : w.why);
+		return PV_FAIL;
+	}
+	if (geteuid() != 0 && w.acct.uid != geteuid()) {
+		log_msg(LOG_ERR, "not started as root: cannot serve user=%s, "
+		    "ip=[%s]", name, p->peer);
+		return PV_DENIED;
+	}
+	*acct = w.acct;
+	log_msg(LOG_INFO, "LOGIN, user=%s, ip=[%s]", name, p->peer);
+	return PV_OK;
+}
+
+/* Waits for the next message from the child until the deadline. */
+static ssize_t
+next_request(int chan, time_t deadline, unsigned char *buf)
+{
+	struct pollfd pfd;
+	time_t left = deadline - time(NULL);
+	int n;
+
+	if (left <= 0) {
+		return -1;
+	}
+	pfd.fd = chan;
+	pfd.events = POLLIN;
+	do {
+		n = poll(&pfd, 1, (int)left * 1000);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		return -1;
+	}
+	return priv_recv(chan, buf, PRIV_MSG_MAX);
+}
+
+static void
+take_handover(int chan, pid_t child, time_t deadline, unsigned char *out,
+    size_t *len)
+{
+	unsigned char buf[PRIV_MSG_MAX];
+	const unsigned char *data;
+	ssize_t n;
+
+	n = next_request(chan, deadline, buf);
+	if (n <= 0) {
+		end_prelogin(child);
+	}
+	n = priv_parse_handover(buf, (size_t)n, &data);
+	if (n < 0 || (size_t)n > INPUT_BUFFER) {
+		end_prelogin(child);
+	}
+	memcpy(out, data, (size_t)n);
+	*len = (size_t)n;
+	while (waitpid(child, NULL, 0) == -1 && errno == EINTR) {
+		continue;
+	}
+}
+
+void
+monitor_run(struct pop3 *p, pid_t child, struct account *acct,
+    unsigned char *handover, size_t *len)
+{
+	unsigned char buf[PRIV_MSG_MAX];
+	struct priv_auth a;
+	enum priv_verdict v;
+	time_t deadline = time(NULL) + PRELOGIN_MAX;
+	unsigned int failures = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = next_request(p->chan, deadline, buf);
+		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1) {
+			end_prelogin(child);
+		}
+		v = authenticate(p, &a, acct);
+		explicit_bzero(&a, sizeof(a));
+		explicit_bzero(buf, sizeof(buf));
+		if (v == PV_FAIL) {
+			sleep(AUTH_FAIL_DELAY);
+			if (++failures >= AUTH_FAILURES_MAX) {
+				v = PV_FAIL_LAST;
+			}
+		}
+		if (priv_send_verdict(p->chan, v) == -1) {
+			end_prelogin(child);
+		}
+		if (v == PV_OK) {
+			take_handover(p->chan, child, deadline, handover, len);
+			return;
+		}
+	}
+}

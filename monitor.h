@@ -1,0 +1,24 @@
+/*
+ * The monitor: the root side of the pre-login phase. It waits for the
+ * pre-login child's credentials, has them checked by a short-lived
+ * worker, applies the login policy (refusals, delay, attempt limit,
+ * logging) and sends back a verdict.
+ */
+#ifndef POP3D_MONITOR_H
+#define POP3D_MONITOR_H
+
+#include <sys/types.h>
+
+#include "pop3d.h"
+#include "priv.h"
+
+/*
+ * Returns when a user has logged in, with *acct filled and the bytes the
+ * child had read beyond the PASS line in handover (*len of them). When
+ * the client leaves, times out or runs out of attempts, the process ends
+ * here with status 0.
+ */
+void	monitor_run(struct pop3 *, pid_t, struct account *, unsigned char *,
+	    size_t *);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Every limit pop3d enforces, each with the reason for its value.
+ * Included by all files; defines nothing that runs.
+ */
+#ifndef POP3D_PARAMS_H
+#define POP3D_PARAMS_H
+
+#define POP3D_VERSION		"0.1.0"
+
+/* RFC 2449 section 4: a command line is at most 255 octets with its CRLF. */
+#define LINE_MAX_OCTETS		255
+
+/*
+ * Pipelined commands wait here; large enough for many short commands per
+ * read, small enough that a client cannot make us hold much.
+ */
+#define INPUT_BUFFER		4096
+
+/*
+ * Replies are collected here and leave in one write whenever the client
+ * has nothing more queued: a status line and its body never go out in two
+ * small writes that would stall on Nagle and a delayed ACK.
+ */
+#define OUTPUT_BUFFER		(128 * 1024)
+
+/* Mailbox bytes are read in pieces of this size for indexing and RETR. */
+#define READ_BUFFER		(256 * 1024)
+
+/* Debian user names are at most 32 bytes; UTF-8 names take more room. */
+#define USER_MAX		128
+
+/* What fits in a PASS line. */
+#define PASS_MAX		(LINE_MAX_OCTETS - 7)
+
+/*
+ * The index costs about 64 bytes a message; a million messages is 64 MiB,
+ * far beyond any maildrop a POP3 client could fetch in one session.
+ */
+#define MESSAGES_MAX		1000000
+
+/* Sizes stay far below what 63-bit offsets and decimal replies carry. */
+#define MAILBOX_BYTES_MAX	((long long)1 << 40)
+
+/* Failed logins per connection: a typo tried by three mechanisms. */
+#define AUTH_FAILURES_MAX	3
+
+/* Seconds a failed login waits before it is answered. */
+#define AUTH_FAIL_DELAY		2
+
+/* Unknown or malformed commands before the server hangs up. */
+#define PROTOCOL_ERRORS_MAX	20
+
+/* RFC 1939 section 3: at least ten minutes of inactivity in TRANSACTION. */
+#define TIMEOUT_DEFAULT		600
+#define TIMEOUT_MAX		86400
+
+/* Nobody types a password for longer than this before logging in. */
+#define LOGIN_TIMEOUT		60
+
+/*
+ * Locking: how long one attempt at the fcntl and dot-lock pair may keep
+ * trying before the session answers [IN-USE]; a dot-lock older than
+ * DOTLOCK_STALE is left by a dead process (liblockfile uses 5 minutes).
+ */
+#define LOCK_TRIES		40
+#define LOCK_BACKOFF_MS		100
+#define DOTLOCK_STALE		300
+
+#endif

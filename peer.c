@@ -1,0 +1,72 @@
+/*
+ * The client's address: from the socket, else from the superserver's
+ * environment. Runs as root before anything is read from the client.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "peer.h"
+
+/* IPv4-mapped IPv6 addresses are logged as IPv4, as fail2ban bans them. */
+static int
+from_socket(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		return -1;
+	}
+	if (ss.ss_family == AF_INET) {
+		return inet_ntop(AF_INET, &s4->sin_addr, out,
+		    (socklen_t)len) == NULL ? -1 : 0;
+	}
+	if (ss.ss_family != AF_INET6) {
+		return -1;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		return inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+		    (socklen_t)len) == NULL ? -1 : 0;
+	}
+	return inet_ntop(AF_INET6, &s6->sin6_addr, out,
+	    (socklen_t)len) == NULL ? -1 : 0;
+}
+
+/* Only a well-formed address from the environment is believed. */
+static int
+from_env(const char *name, char *out, size_t len)
+{
+	const char *v = getenv(name);
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	if (v == NULL) {
+		return -1;
+	}
+	if (strncmp(v, "::ffff:", 7) == 0 &&
+	    inet_pton(AF_INET, v + 7, bin) == 1) {
+		v += 7;
+	}
+	if (inet_pton(AF_INET, v, bin) != 1 &&
+	    inet_pton(AF_INET6, v, bin) != 1) {
+		return -1;
+	}
+	return snprintf(out, len, "%s", v) < (int)len ? 0 : -1;
+}
+
+void
+peer_address(int fd, char *out, size_t len)
+{
+	if (from_socket(fd, out, len) == 0 ||
+	    from_env("REMOTE_ADDR", out, len) == 0 ||
+	    from_env("REMOTE_HOST", out, len) == 0 ||
+	    from_env("TCPREMOTEIP", out, len) == 0) {
+		return;
+	}
+	snprintf(out, len, "unknown");
+}

@@ -1,0 +1,17 @@
+/*
+ * The client's address for logs and PAM_RHOST. Runs as root before
+ * anything is read from the client.
+ */
+#ifndef POP3D_PEER_H
+#define POP3D_PEER_H
+
+#include <stddef.h>
+
+/*
+ * The address of the peer on fd, or what the superserver put in the
+ * environment (REMOTE_ADDR, REMOTE_HOST, TCPREMOTEIP) when fd is not a
+ * network socket; "unknown" when there is none. Always NUL-terminated.
+ */
+void	peer_address(int, char *, size_t);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * What the protocol state machine shares with its command handlers.
+ */
+#ifndef POP3D_POP3D_H
+#define POP3D_POP3D_H
+
+#include "auth.h"
+#include "io.h"
+#include "log.h"
+#include "mailbox.h"
+#include "proto.h"
+
+/* Room for a client address in text: IPv6 with scope, or a host name. */
+#define PEER_MAX	256
+
+struct config {
+	const char	*mailbox;	/* the path template */
+	const char	*pam_service;
+	const char	*passwd_file;	/* NULL: PAM */
+	int		 timeout;	/* seconds, TRANSACTION */
+	int		 debug;		/* log to stderr as well */
+	const char	*privsep_user;	/* the pre-login account */
+	const char	*privsep_dir;	/* its empty chroot */
+};
+
+struct pop3 {
+	struct io	 io;
+	const struct config *cfg;
+	char		 peer[PEER_MAX];
+	unsigned int	 errors;	/* protocol errors so far */
+
+	/* AUTHORIZATION, in the unprivileged pre-login child */
+	int		 chan;		/* to the monitor */
+	unsigned char	 user[USER_MAX];
+	size_t		 userlen;
+
+	/* TRANSACTION, as the user */
+	struct mailbox	 mbox;
+	char		 logname[LOG_NAME_MAX];
+	unsigned int	 retrieved;
+	unsigned int	 deleted;
+	unsigned long long retrieved_bytes;
+};
+
+/* What a handler tells the dispatcher after it has replied. */
+enum verdict {
+	V_NEXT,		/* read the next command */
+	V_MISUSE,	/* answered -ERR for a malformed command: counted */
+	V_LOGIN,	/* authenticated: the child's part is over */
+	V_QUIT		/* the session ends */
+};
+
+typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
+
+/* The capability list (RFC 2449), the same in both states. */
+void	reply_capa(struct io *);
+
+/* authz.c: AUTHORIZATION, run unprivileged. */
+handler_fn authz_user, authz_pass, authz_quit, authz_not_yet;
+
+/* session.c: TRANSACTION, run as the user. */
+handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,
+    sess_top, sess_uidl, sess_quit, sess_not_now;
+handler_fn any_capa;
+
+#endif

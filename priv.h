@@ -1,0 +1,45 @@
+/*
+ * Messages between the unprivileged pre-login child and the monitor that
+ * runs as root: credentials one way, a verdict the other, and at login
+ * the client's pipelined bytes the child had already read. The monitor
+ * parses with priv_parse_auth() and trusts nothing else the child sends.
+ */
+#ifndef POP3D_PRIV_H
+#define POP3D_PRIV_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+enum priv_verdict {
+	PV_OK,
+	PV_FAIL,	/* bad credentials: try again */
+	PV_FAIL_LAST,	/* bad credentials, and no tries are left */
+	PV_TEMPFAIL,	/* the check could not be made */
+	PV_DENIED	/* good credentials for an account we do not serve */
+};
+
+struct priv_auth {
+	char		 user[USER_MAX + 1];
+	size_t		 userlen;
+	char		 pass[PASS_MAX + 1];
+	size_t		 passlen;
+};
+
+/* Largest message on the channel: a handover of the input buffer. */
+#define PRIV_MSG_MAX	(1 + INPUT_BUFFER)
+
+int	priv_send_auth(int, const unsigned char *, size_t,
+	    const unsigned char *, size_t);
+int	priv_parse_auth(const unsigned char *, size_t, struct priv_auth *);
+int	priv_send_verdict(int, enum priv_verdict);
+int	priv_recv_verdict(int, enum priv_verdict *);
+int	priv_send_handover(int, const unsigned char *, size_t);
+ssize_t	priv_parse_handover(const unsigned char *, size_t,
+	    const unsigned char **);
+
+/* One message into buf (PRIV_MSG_MAX); 0 at EOF, -1 on error. */
+ssize_t	priv_recv(int, unsigned char *, size_t);
+
+#endif

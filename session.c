@@ -1,0 +1,258 @@
+/*
+ * TRANSACTION state (RFC 1939 section 5): the commands of a logged-in
+ * session. Runs as the user, after every credential change is final.
+ */
+#include <string.h>
+
+#include "pop3d.h"
+
+/* Resolves a message-number argument to a message that is not deleted. */
+static struct msg *
+message_arg(struct pop3 *p, const struct cmd *c, size_t i)
+{
+	unsigned long n;
+	struct msg *m;
+
+	if (parse_number(c->arg[i], c->arglen[i], p->mbox.count, &n) == -1 ||
+	    n == 0) {
+		reply_err(&p->io, NULL, "no such message");
+		return NULL;
+	}
+	m = &p->mbox.msgs[n - 1];
+	if (m->deleted) {
+		reply_err(&p->io, NULL, "message %lu already deleted", n);
+		return NULL;
+	}
+	return m;
+}
+
+static unsigned long
+number_of(const struct pop3 *p, const struct msg *m)
+{
+	return (unsigned long)(m - p->mbox.msgs) + 1;
+}
+
+enum verdict
+sess_stat(struct pop3 *p, const struct cmd *c)
+{
+	unsigned long long size = 0;
+	size_t i, n = 0;
+
+	(void)c;
+	for (i = 0; i < p->mbox.count; i++) {
+		if (!p->mbox.msgs[i].deleted) {
+			n++;
+			size += p->mbox.msgs[i].size;
+		}
+	}
+	reply_ok(&p->io, "%zu %llu", n, size);
+	return V_NEXT;
+}
+
+enum verdict
+sess_list(struct pop3 *p, const struct cmd *c)
+{
+	struct msg *m;
+	size_t i;
+
+	if (c->nargs == 1) {
+		m = message_arg(p, c, 0);
+		if (m != NULL) {
+			reply_ok(&p->io, "%lu %llu", number_of(p, m), m->size);
+		}
+		return V_NEXT;
+	}
+	reply_ok(&p->io, "scan listing follows");
+	for (i = 0; i < p->mbox.count; i++) {
+		if (!p->mbox.msgs[i].deleted) {
+			io_printf(&p->io, "%zu %llu\r\n", i + 1,
+			    p->mbox.msgs[i].size);
+		}
+	}
+	io_put(&p->io, ".\r\n", 3);
+	return V_NEXT;
+}
+
+enum verdict
+sess_uidl(struct pop3 *p, const struct cmd *c)
+{
+	char uidl[UIDL_MAX + 1];
+	struct msg *m;
+	size_t i;
+
+	if (c->nargs == 1) {
+		m = message_arg(p, c, 0);
+		if (m != NULL) {
+			mbox_uidl(m, uidl);
+			reply_ok(&p->io, "%lu %s", number_of(p, m), uidl);
+		}
+		return V_NEXT;
+	}
+	reply_ok(&p->io, "unique-id listing follows");
+	for (i = 0; i < p->mbox.count; i++) {
+		if (!p->mbox.msgs[i].deleted) {
+			mbox_uidl(&p->mbox.msgs[i], uidl);
+			io_printf(&p->io, "%zu %s\r\n", i + 1, uidl);
+		}
+	}
+	io_put(&p->io, ".\r\n", 3);
+	return V_NEXT;
+}
+
+/*
+ * Streams the stored bytes of m, or with top != NULL only what TOP asks
+ * for. The status line has been queued; it leaves with the first bytes.
+ */
+static int
+send_message(struct pop3 *p, const struct msg *m, struct top *top)
+{
+	struct body b;
+	off_t off = m->start, left = m->len;
+	size_t chunk, take;
+	ssize_t n;
+
+	io_begin_body(&b);
+	while (left > 0 && (top == NULL || !top_done(top))) {
+		chunk = left > READ_BUFFER ? READ_BUFFER : (size_t)left;
+		n = mailbox_read(&p->mbox, p->mbox.buf, chunk, off);
+		if (n != (ssize_t)chunk) {
+			return -1;
+		}
+		take = top == NULL ? chunk : top_take(top, p->mbox.buf, chunk);
+		io_put_body(&p->io, &b, p->mbox.buf, take);
+		off += (off_t)chunk;
+		left -= (off_t)chunk;
+	}
+	io_end_body(&p->io, &b);
+	return 0;
+}
+
+/*
+ * A read error after the status line has gone out cannot be reported in
+ * the protocol; the connection is closed so the client sees no "." and
+ * does not take a truncated message for a whole one.
+ */
+static enum verdict
+serve(struct pop3 *p, const struct msg *m, struct top *top)
+{
+	if (send_message(p, m, top) == -1) {
+		log_msg(LOG_ERR, "read error on %s, user=%s", p->mbox.path,
+		    p->logname);
+		return V_QUIT;
+	}
+	return V_NEXT;
+}
+
+enum verdict
+sess_retr(struct pop3 *p, const struct cmd *c)
+{
+	struct msg *m = message_arg(p, c, 0);
+
+	if (m == NULL) {
+		return V_NEXT;
+	}
+	reply_ok(&p->io, "%llu octets", m->size);
+	p->retrieved++;
+	p->retrieved_bytes += m->size;
+	return serve(p, m, NULL);
+}
+
+enum verdict
+sess_top(struct pop3 *p, const struct cmd *c)
+{
+	struct msg *m;
+	struct top top;
+	unsigned long lines;
+
+	if (parse_number(c->arg[1], c->arglen[1], (unsigned long)-1,
+	    &lines) == -1) {
+		reply_err(&p->io, NULL, "invalid number of lines");
+		return V_MISUSE;
+	}
+	m = message_arg(p, c, 0);
+	if (m == NULL) {
+		return V_NEXT;
+	}
+	reply_ok(&p->io, "top of message follows");
+	top_begin(&top, lines);
+	return serve(p, m, &top);
+}
+
+enum verdict
+sess_dele(struct pop3 *p, const struct cmd *c)
+{
+	struct msg *m = message_arg(p, c, 0);
+
+	if (m != NULL) {
+		m->deleted = 1;
+		p->deleted++;
+		reply_ok(&p->io, "message %lu deleted", number_of(p, m));
+	}
+	return V_NEXT;
+}
+
+enum verdict
+sess_noop(struct pop3 *p, const struct cmd *c)
+{
+	(void)c;
+	reply_ok(&p->io, "noop");
+	return V_NEXT;
+}
+
+enum verdict
+sess_rset(struct pop3 *p, const struct cmd *c)
+{
+	size_t i;
+
+	for (i = 0; i < p->mbox.count; i++) {
+		p->mbox.msgs[i].deleted = 0;
+	}
+	p->deleted = 0;
+	return sess_stat(p, c);
+}
+
+/* RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE. */
+enum verdict
+sess_quit(struct pop3 *p, const struct cmd *c)
+{
+	enum mbx_status s = mailbox_update(&p->mbox);
+
+	(void)c;
+	switch (s) {
+	case MBX_OK:
+		reply_ok(&p->io, "bye");
+		break;
+	case MBX_IN_USE:
+		reply_err(&p->io, "IN-USE", "mailbox locked, nothing deleted");
+		break;
+	case MBX_CHANGED:
+		reply_err(&p->io, "SYS/TEMP",
+		    "mailbox changed by another program, nothing deleted");
+		break;
+	default:
+		reply_err(&p->io, "SYS/TEMP", "update failed");
+		break;
+	}
+	if (s != MBX_OK) {
+		log_msg(LOG_ERR, "update failed: %s, user=%s",
+		    p->mbox.problem, p->logname);
+		p->deleted = 0;
+	}
+	return V_QUIT;
+}
+
+enum verdict
+sess_not_now(struct pop3 *p, const struct cmd *c)
+{
+	(void)c;
+	reply_err(&p->io, NULL, "already logged in");
+	return V_MISUSE;
+}
+
+enum verdict
+any_capa(struct pop3 *p, const struct cmd *c)
+{
+	(void)c;
+	reply_capa(&p->io);
+	return V_NEXT;
+}
