@@ -18,8 +18,6 @@ enum auth_result {
 	AUTH_TEMPFAIL	/* the check itself could not be made */
 };
 
-#define HOME_MAX	1024
-
 /* Who the session becomes. */
 struct account {
 	char		 name[USER_MAX + 1];
@@ -38,16 +36,21 @@ struct auth_request {
 
 /*
  * Checks the password and fills *acct (only on AUTH_OK). An unknown user
- * costs about as much time as a wrong password. *why gets a short text
- * for the log when the result is not AUTH_OK.
+ * costs about as much time as a wrong password (as long as the site's
+ * hashes cost what the dummy yescrypt hash costs). When the result is not
+ * AUTH_OK, *why points to a short static text for the log, valid until the
+ * next call. Only authentication and account checks run: no PAM session
+ * is opened, since a POP3 session holds no login of its own.
  */
 enum auth_result auth_check(const struct auth_request *, struct account *,
 	    const char **);
 
 /*
  * One line of a passwd(5) file, (line, len) without its newline: seven
- * colon-separated fields, numeric uid and gid. Fills *acct and points
- * *hash and *hashlen into line. 0 on success, -1 if malformed.
+ * colon-separated fields; a name of 1..USER_MAX bytes; uid and gid of
+ * at most ten digits, 4294967294 or less; a home of up to HOME_MAX - 1
+ * bytes, possibly empty. A NUL byte anywhere is refused. Fills *acct and
+ * points *hash and *hashlen into line: 0. Malformed: -1, nothing written.
  */
 int	passwd_parse_line(const char *, size_t, struct account *,
 	    const char **, size_t *);

@@ -28,12 +28,20 @@ struct worker_result {
 };
 
 static void
+reap(pid_t pid)
+{
+	int r;
+
+	do {
+		r = waitpid(pid, NULL, 0);
+	} while (r == -1 && errno == EINTR);
+}
+
+static void
 end_prelogin(pid_t child)
 {
 	kill(child, SIGKILL);
-	while (waitpid(child, NULL, 0) == -1 && errno == EINTR) {
-		continue;
-	}
+	reap(child);
 	exit(0);
 }
 
@@ -96,9 +104,7 @@ check_in_worker(const struct auth_request *r, struct worker_result *out)
 	close(fds[1]);
 	ok = read_full(fds[0], out, sizeof(*out)) == 0;
 	close(fds[0]);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
-		continue;
-	}
+	reap(pid);
 	if (!ok) {
 		snprintf(out->why, sizeof(out->why), "worker died");
 		return AUTH_TEMPFAIL;
@@ -217,9 +223,7 @@ take_handover(int chan, pid_t child, time_t deadline, unsigned char *out,
 	}
 	memcpy(out, data, (size_t)n);
 	*len = (size_t)n;
-	while (waitpid(child, NULL, 0) == -1 && errno == EINTR) {
-		continue;
-	}
+	reap(child);
 }
 
 void

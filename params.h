@@ -29,6 +29,9 @@
 /* Debian user names are at most 32 bytes; UTF-8 names take more room. */
 #define USER_MAX		128
 
+/* Home directories (for %h in the mailbox template), with room to spare. */
+#define HOME_MAX		1024
+
 /* What fits in a PASS line. */
 #define PASS_MAX		(LINE_MAX_OCTETS - 7)
 
