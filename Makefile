@@ -23,8 +23,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS	= -lpam -lcrypt -lxxhash
 
-OBJS	= io.o proto.o log.o mbox.o lock.o mailbox.o session.o authz.o \
-	  priv.o peer.o auth.o monitor.o
+OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o \
+	  session.o authz.o priv.o peer.o auth.o monitor.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d

@@ -4,7 +4,7 @@
  * link(2) from a unique name, which is safe on NFS. If the second lock
  * cannot be had, the first is dropped and both are tried again after a
  * random pause, so that we never block a writer while waiting.
- * Runs as the user.
+ * lock_take() runs as the user; dotlock_*() run in the lock helper.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "lockd.h"
 #include "log.h"
 #include "params.h"
 
@@ -32,9 +33,9 @@ fcntl_lock(int fd, short type)
 }
 
 static int
-lock_name(char *out, size_t len, const char *path, const char *suffix)
+name_with(char *out, size_t len, const char *base, const char *suffix)
 {
-	int n = snprintf(out, len, "%s%s", path, suffix);
+	int n = snprintf(out, len, "%s%s", base, suffix);
 
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
@@ -45,44 +46,62 @@ lock_name(char *out, size_t len, const char *path, const char *suffix)
 
 /* A lock older than DOTLOCK_STALE was left by a process that died. */
 static void
-remove_if_stale(const char *name)
+remove_if_stale(int dirfd, const char *name)
 {
 	struct stat st;
 
-	if (lstat(name, &st) == 0 && S_ISREG(st.st_mode) &&
-	    time(NULL) - st.st_mtime > DOTLOCK_STALE) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > DOTLOCK_STALE) {
 		log_msg(LOG_NOTICE, "removing stale lock %s", name);
-		unlink(name);
+		unlinkat(dirfd, name, 0);
 	}
 }
 
 /* link(2) reports success unreliably on NFS: the link count decides. */
-static int
-dotlock_create(const char *path)
+int
+dotlock_create(int dirfd, const char *base)
 {
-	char name[PATH_MAX], tmp[PATH_MAX + 32];
+	char name[NAME_MAX + 1], tmp[NAME_MAX + 1], host[64];
 	struct stat st;
 	int fd, ok;
 
-	if (lock_name(name, sizeof(name), path, ".lock") == -1 ||
-	    lock_name(tmp, sizeof(tmp), name, "XXXXXX") == -1) {
+	if (gethostname(host, sizeof(host)) == -1) {
+		snprintf(host, sizeof(host), "localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (name_with(name, sizeof(name), base, ".lock") == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.lk%ld.%.32s", base, (long)getpid(),
+	    host) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
 	if (fd == -1) {
 		return -1;
 	}
 	dprintf(fd, "%ld\n", (long)getpid());
 	close(fd);
-	ok = link(tmp, name) == 0 ||
-	    (stat(tmp, &st) == 0 && st.st_nlink == 2);
-	unlink(tmp);
+	ok = linkat(dirfd, tmp, dirfd, name, 0) == 0 ||
+	    (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_nlink == 2);
+	unlinkat(dirfd, tmp, 0);
 	if (!ok) {
-		remove_if_stale(name);
+		remove_if_stale(dirfd, name);
 		errno = EEXIST;
 		return -1;
 	}
 	return 0;
+}
+
+void
+dotlock_remove(int dirfd, const char *base)
+{
+	char name[NAME_MAX + 1];
+
+	if (name_with(name, sizeof(name), base, ".lock") == 0) {
+		unlinkat(dirfd, name, 0);
+	}
 }
 
 static void
@@ -96,34 +115,24 @@ pause_randomly(void)
 	nanosleep(&ts, NULL);
 }
 
-static int
-is_busy(int err)
-{
-	return err == EAGAIN || err == EACCES || err == EEXIST;
-}
-
-/*
- * One attempt at both locks. A spool we may not create files in (the
- * usual 2775 root:mail /var/mail when not set up for us) leaves the fcntl
- * lock alone, which MDAs on Debian also take.
- */
+/* One attempt at both locks; -1 with errno EAGAIN when either is busy. */
 static int
 try_both(struct lock *l)
 {
+	enum lock_status s;
+
 	if (fcntl_lock(l->fd, F_WRLCK) == -1) {
+		if (errno == EACCES) {
+			errno = EAGAIN;
+		}
 		return -1;
 	}
-	if (l->no_dotlock || dotlock_create(l->path) == 0) {
-		l->dotlocked = !l->no_dotlock;
-		return 0;
-	}
-	if (errno == EACCES || errno == EPERM || errno == EROFS) {
-		log_msg(LOG_WARNING, "cannot dot-lock %s: %s; using fcntl only",
-		    l->path, strerror(errno));
-		l->no_dotlock = 1;
+	s = lockd_dotlock(l->chan);
+	if (s == LOCK_OK) {
 		return 0;
 	}
 	fcntl_lock(l->fd, F_UNLCK);
+	errno = s == LOCK_BUSY ? EAGAIN : EIO;
 	return -1;
 }
 
@@ -134,9 +143,10 @@ lock_take(struct lock *l)
 
 	for (i = 0; i < LOCK_TRIES; i++) {
 		if (try_both(l) == 0) {
+			l->held = 1;
 			return LOCK_OK;
 		}
-		if (!is_busy(errno)) {
+		if (errno != EAGAIN) {
 			return LOCK_ERROR;
 		}
 		pause_randomly();
@@ -147,12 +157,10 @@ lock_take(struct lock *l)
 void
 lock_release(struct lock *l)
 {
-	char name[PATH_MAX];
-
-	if (l->dotlocked && lock_name(name, sizeof(name), l->path,
-	    ".lock") == 0) {
-		unlink(name);
+	if (!l->held) {
+		return;
 	}
-	l->dotlocked = 0;
+	lockd_dotunlock(l->chan);
 	fcntl_lock(l->fd, F_UNLCK);
+	l->held = 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Mailbox locking as Debian Policy 11.6 asks: fcntl() first, then an
  * NFS-safe dot-lock beside the mailbox; never waiting while holding one.
- * Runs as the user.
+ * The fcntl lock is taken by the session (as the user); the dot-lock is
+ * made by the lock helper (lockd.c), which may hold the spool's group.
  */
 #ifndef POP3D_LOCK_H
 #define POP3D_LOCK_H
@@ -14,9 +15,8 @@ enum lock_status {
 
 struct lock {
 	int		 fd;		/* the mailbox, open for writing */
-	const char	*path;		/* the mailbox path */
-	int		 dotlocked;	/* we created path.lock */
-	int		 no_dotlock;	/* the spool refused us, said once */
+	int		 chan;		/* to the lock helper */
+	int		 held;
 };
 
 /* Takes both locks, retrying for a bounded time. */
@@ -24,5 +24,13 @@ enum lock_status lock_take(struct lock *);
 
 /* Releases what lock_take() took; safe to call twice. */
 void	lock_release(struct lock *);
+
+/*
+ * The dot-lock itself, for the lock helper: base.lock in the directory
+ * dirfd, made by link(2) from a unique name. dotlock_create: 0, or -1 with
+ * errno EEXIST when another process holds it.
+ */
+int	dotlock_create(int, const char *);
+void	dotlock_remove(int, const char *);
 
 #endif

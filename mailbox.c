@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
@@ -161,28 +162,36 @@ mailbox_read(struct mailbox *mb, void *buf, size_t len, off_t off)
 	return (ssize_t)done;
 }
 
-/* Indexes [0, EOF) into *msgs; the caller holds the lock. */
+/*
+ * Indexes [from, to) of the mailbox (to == -1: up to its end), which
+ * starts at a message boundary, into *msgs.
+ */
 static enum mbx_status
-scan_file(struct mailbox *mb, struct msg **msgs, size_t *count, off_t *end)
+scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
+    size_t *count, off_t *end)
 {
 	struct scan *s = mbox_scan_new();
-	size_t have = 0, got;
+	size_t have = 0, want, got;
 	ssize_t n, used;
-	off_t off = 0;
+	off_t off = from;
 	int eof = 0;
 
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
+	mb->cached = 0;
 	while (!eof) {
-		n = mailbox_read(mb, mb->buf + have, READ_BUFFER - have,
-		    off + (off_t)have);
+		want = READ_BUFFER - have;
+		if (to != -1 && (off_t)want > to - off - (off_t)have) {
+			want = (size_t)(to - off - (off_t)have);
+		}
+		n = mailbox_read(mb, mb->buf + have, want, off + (off_t)have);
 		if (n == -1) {
 			mbox_scan_free(s);
 			return refuse(mb, MBX_TEMP, "mailbox read error");
 		}
 		got = have + (size_t)n;
-		eof = got < READ_BUFFER;
+		eof = (size_t)n < want || got < READ_BUFFER;
 		used = mbox_scan(s, mb->buf, got, off, eof);
 		if (used == -1 || off + used > MAILBOX_BYTES_MAX) {
 			mbox_scan_free(s);
@@ -214,14 +223,61 @@ locked(struct mailbox *mb)
 	}
 }
 
+/*
+ * RFC 1939 wants one session per maildrop. The lock is on the session
+ * file, which no MDA ever waits for; an open file description lock dies
+ * with the last descriptor, so a crashed session never leaves it behind.
+ */
+static enum mbx_status
+take_session_lock(struct mailbox *mb, int chan)
+{
+	struct flock fl;
+
+	mb->session_fd = lockd_session_file(chan);
+	if (mb->session_fd == -1) {
+		return refuse(mb, MBX_TEMP, "session file cannot be opened");
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(mb->session_fd, F_OFD_SETLK, &fl) == -1) {
+		return errno == EAGAIN || errno == EACCES ?
+		    refuse(mb, MBX_IN_USE, "another POP3 session is active") :
+		    refuse(mb, MBX_TEMP, "session lock failed");
+	}
+	return MBX_OK;
+}
+
+/* Under the locks: finish an interrupted update, then index. */
+static enum mbx_status
+load(struct mailbox *mb)
+{
+	enum mbx_status s;
+
+	s = locked(mb);
+	if (s != MBX_OK) {
+		return s;
+	}
+	if (journal_recover(mb->fd, mb->session_fd, mb->buf,
+	    READ_BUFFER) == -1) {
+		s = refuse(mb, MBX_TEMP, "an interrupted update cannot be "
+		    "completed");
+	} else {
+		s = scan_range(mb, 0, -1, &mb->msgs, &mb->count, &mb->end);
+	}
+	lock_release(&mb->lock);
+	return s;
+}
+
 enum mbx_status
-mailbox_open(struct mailbox *mb, const char *path)
+mailbox_open(struct mailbox *mb, const char *path, int chan)
 {
 	enum mbx_status s;
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
 	mb->fd = -1;
+	mb->session_fd = -1;
 	if (n >= sizeof(mb->path)) {
 		return refuse(mb, MBX_PERM, "mailbox path too long");
 	}
@@ -234,112 +290,180 @@ mailbox_open(struct mailbox *mb, const char *path)
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
 	}
-	mb->lock.fd = mb->fd;
-	mb->lock.path = mb->path;
-	s = locked(mb);
+	s = take_session_lock(mb, chan);
 	if (s != MBX_OK) {
 		return s;
 	}
-	s = scan_file(mb, &mb->msgs, &mb->count, &mb->end);
-	lock_release(&mb->lock);
-	return s;
+	mb->lock.fd = mb->fd;
+	mb->lock.chan = chan;
+	return load(mb);
+}
+
+static off_t
+region_end(const struct msg *msgs, size_t count, size_t i, off_t end)
+{
+	return i + 1 < count ? msgs[i + 1].from : end;
 }
 
 static int
-same_index(const struct msg *a, const struct msg *b, size_t count)
+same_message(const struct msg *a, const struct msg *b)
 {
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		if (a[i].from != b[i].from || a[i].len != b[i].len ||
-		    memcmp(a[i].hash, b[i].hash, sizeof(a[i].hash)) != 0) {
-			return 0;
-		}
-	}
-	return 1;
+	return a->from == b->from && a->start == b->start && a->len == b->len &&
+	    memcmp(a->hash, b->hash, sizeof(a->hash)) == 0;
 }
 
-/*
- * Another program may have rewritten the mailbox since we indexed it:
- * deletions are applied only to exactly the messages that were listed.
- */
-static enum mbx_status
-verify_unchanged(struct mailbox *mb)
+enum mbx_status
+mailbox_verify(struct mailbox *mb, size_t i)
 {
+	const struct msg *m = &mb->msgs[i];
+	off_t to = region_end(mb->msgs, mb->count, i, mb->end);
 	struct msg *now = NULL;
 	size_t count = 0;
 	off_t end;
 	enum mbx_status s;
+	int fits = to - m->from <= READ_BUFFER;
 
-	s = scan_file(mb, &now, &count, &end);
-	if (s != MBX_OK) {
-		return s;
+	if (mb->cached == i + 1) {
+		return MBX_OK;
 	}
-	if (end < mb->end || count < mb->count ||
-	    !same_index(now, mb->msgs, mb->count) ||
-	    (count > mb->count && now[mb->count].from != mb->end)) {
-		s = refuse(mb, MBX_CHANGED, "mailbox changed during the session");
+	s = scan_range(mb, m->from, to, &now, &count, &end);
+	if (s == MBX_OK && (count != 1 || end != to ||
+	    !same_message(&now[0], m))) {
+		s = refuse(mb, MBX_CHANGED, "message changed by another program");
 	}
 	free(now);
+	if (s == MBX_OK && fits) {
+		mb->cached = i + 1;
+	}
 	return s;
 }
 
-/* Moves [src, src + len) down to dst; dst <= src, so forward is safe. */
 static int
-move_down(struct mailbox *mb, off_t dst, off_t src, off_t len)
+by_identity(const void *a, const void *b)
 {
-	ssize_t n, w;
-	size_t chunk;
+	const struct msg *x = *(const struct msg *const *)a;
+	const struct msg *y = *(const struct msg *const *)b;
+	int c = memcmp(x->hash, y->hash, sizeof(x->hash));
 
-	while (len > 0) {
-		chunk = len > READ_BUFFER ? READ_BUFFER : (size_t)len;
-		n = mailbox_read(mb, mb->buf, chunk, src);
-		if (n != (ssize_t)chunk) {
-			return -1;
-		}
-		w = pwrite(mb->fd, mb->buf, chunk, dst);
-		if (w != (ssize_t)chunk) {
-			return -1;
-		}
-		dst += (off_t)chunk;
-		src += (off_t)chunk;
-		len -= (off_t)chunk;
+	if (c != 0) {
+		return c;
 	}
+	return (x->dup > y->dup) - (x->dup < y->dup);
+}
+
+/* The current message with the same content and copy number, if any. */
+static struct msg *
+find_by_identity(struct msg **sorted, size_t count, const struct msg *m)
+{
+	struct msg **hit;
+
+	hit = bsearch(&m, sorted, count, sizeof(*sorted), by_identity);
+	return hit == NULL ? NULL : *hit;
+}
+
+/*
+ * Marks in now[] the messages the client deleted. Where the mailbox is
+ * unchanged that is index for index; otherwise a message is identified by
+ * its content hash and copy number, and one that cannot be is kept.
+ */
+static enum mbx_status
+match_deletions(struct mailbox *mb, struct msg *now, size_t count)
+{
+	struct msg **sorted = NULL, *hit;
+	size_t i;
+
+	for (i = 0; i < mb->count; i++) {
+		if (!mb->msgs[i].deleted) {
+			continue;
+		}
+		if (i < count && same_message(&now[i], &mb->msgs[i])) {
+			now[i].deleted = 1;
+			continue;
+		}
+		if (sorted == NULL) {
+			sorted = reallocarray(NULL, count + 1, sizeof(*sorted));
+			if (sorted == NULL) {
+				return refuse(mb, MBX_TEMP, "out of memory");
+			}
+			for (hit = now; hit < now + count; hit++) {
+				sorted[hit - now] = hit;
+			}
+			qsort(sorted, count, sizeof(*sorted), by_identity);
+		}
+		hit = find_by_identity(sorted, count, &mb->msgs[i]);
+		if (hit != NULL) {
+			hit->deleted = 1;
+		} else {
+			mb->unmatched++;
+		}
+	}
+	free(sorted);
+	return MBX_OK;
+}
+
+/*
+ * The kept regions from the first deleted message on, in file order,
+ * neighbours joined. *base is -1 when nothing is to be deleted.
+ */
+static int
+plan(const struct msg *now, size_t count, off_t end, off_t *base,
+    struct region **out, size_t *n)
+{
+	struct region *r;
+	size_t i = 0, k = 0;
+
+	while (i < count && !now[i].deleted) {
+		i++;
+	}
+	*base = i == count ? -1 : now[i].from;
+	*n = 0;
+	*out = NULL;
+	if (i == count) {
+		return 0;
+	}
+	r = reallocarray(NULL, count - i, sizeof(*r));
+	if (r == NULL) {
+		return -1;
+	}
+	for (; i < count; i++) {
+		if (now[i].deleted) {
+			continue;
+		}
+		if (k > 0 && r[k - 1].off + r[k - 1].len == now[i].from) {
+			r[k - 1].len += region_end(now, count, i, end) -
+			    now[i].from;
+			continue;
+		}
+		r[k].off = now[i].from;
+		r[k].len = region_end(now, count, i, end) - now[i].from;
+		k++;
+	}
+	*out = r;
+	*n = k;
 	return 0;
 }
 
-static off_t
-region_end(const struct mailbox *mb, size_t i)
-{
-	return i + 1 < mb->count ? mb->msgs[i + 1].from : mb->end;
-}
-
 static enum mbx_status
-compact(struct mailbox *mb)
+rewrite(struct mailbox *mb, const struct msg *now, size_t count, off_t end)
 {
-	struct stat st;
-	size_t i = 0;
-	off_t dst;
+	struct region *r;
+	size_t n;
+	off_t base;
+	int rc;
 
-	while (i < mb->count && !mb->msgs[i].deleted) {
-		i++;
+	if (plan(now, count, end, &base, &r, &n) == -1) {
+		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	dst = mb->msgs[i].from;
-	for (; i < mb->count; i++) {
-		if (mb->msgs[i].deleted) {
-			continue;
-		}
-		if (move_down(mb, dst, mb->msgs[i].from,
-		    region_end(mb, i) - mb->msgs[i].from) == -1) {
-			return refuse(mb, MBX_TEMP, "mailbox write error");
-		}
-		dst += region_end(mb, i) - mb->msgs[i].from;
+	if (base == -1) {
+		return MBX_OK;
 	}
-	if (fstat(mb->fd, &st) == -1 ||
-	    move_down(mb, dst, mb->end, st.st_size - mb->end) == -1 ||
-	    ftruncate(mb->fd, dst + (st.st_size - mb->end)) == -1 ||
-	    fsync(mb->fd) == -1) {
-		return refuse(mb, MBX_TEMP, "mailbox write error");
+	mb->cached = 0;
+	rc = journal_rewrite(mb->fd, mb->session_fd, base, r, n, end, mb->buf,
+	    READ_BUFFER);
+	free(r);
+	if (rc == -1) {
+		return refuse(mb, MBX_TEMP, errno == ENOSPC ?
+		    "no space for the update journal" : "mailbox write error");
 	}
 	return MBX_OK;
 }
@@ -347,8 +471,10 @@ compact(struct mailbox *mb)
 enum mbx_status
 mailbox_update(struct mailbox *mb)
 {
+	struct msg *now = NULL;
+	size_t i, count = 0, deleted = 0;
+	off_t end;
 	enum mbx_status s;
-	size_t i, deleted = 0;
 
 	for (i = 0; i < mb->count; i++) {
 		deleted += mb->msgs[i].deleted;
@@ -360,11 +486,15 @@ mailbox_update(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	s = verify_unchanged(mb);
+	s = scan_range(mb, 0, -1, &now, &count, &end);
 	if (s == MBX_OK) {
-		s = compact(mb);
+		s = match_deletions(mb, now, count);
+	}
+	if (s == MBX_OK) {
+		s = rewrite(mb, now, count, end);
 	}
 	lock_release(&mb->lock);
+	free(now);
 	return s;
 }
 
@@ -374,6 +504,10 @@ mailbox_close(struct mailbox *mb)
 	if (mb->fd != -1) {
 		close(mb->fd);
 		mb->fd = -1;
+	}
+	if (mb->session_fd != -1) {
+		close(mb->session_fd);
+		mb->session_fd = -1;
 	}
 	free(mb->msgs);
 	free(mb->buf);

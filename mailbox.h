@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "journal.h"
 #include "lock.h"
 #include "mbox.h"
 
@@ -24,12 +25,15 @@ enum mbx_status {
 struct mailbox {
 	char		 path[PATH_MAX];
 	int		 fd;		/* -1: no mailbox file, an empty maildrop */
+	int		 session_fd;	/* the session lock and journal */
 	struct lock	 lock;
 	struct msg	*msgs;
 	size_t		 count;
 	off_t		 end;		/* where the listed messages end */
 	unsigned char	*buf;		/* READ_BUFFER bytes */
+	size_t		 cached;	/* 1 + the message whose region buf holds */
 	const char	*problem;	/* for the log, when not MBX_OK */
+	size_t		 unmatched;	/* deletions that could not be applied */
 };
 
 /*
@@ -38,15 +42,30 @@ struct mailbox {
  */
 int	mailbox_path(char *, size_t, const char *, const char *, const char *);
 
-/* Opens and indexes the mailbox at path for the calling user. */
-enum mbx_status mailbox_open(struct mailbox *, const char *);
+/*
+ * Opens and indexes the mailbox at path for the calling user; chan leads
+ * to the lock helper. A second session on the same mailbox gets
+ * MBX_IN_USE at once; an update a crash interrupted is completed first.
+ */
+enum mbx_status mailbox_open(struct mailbox *, const char *, int);
 
 /* pread() of the mailbox; -1 with errno on failure. */
 ssize_t	mailbox_read(struct mailbox *, void *, size_t, off_t);
 
-/* Removes the messages marked deleted; mail appended meanwhile stays. */
+/*
+ * Checks that message i is still byte for byte what was listed; when its
+ * region fits, it is left in buf (mb->cached). MBX_CHANGED if not.
+ */
+enum mbx_status mailbox_verify(struct mailbox *, size_t);
+
+/*
+ * Removes the messages marked deleted that can still be identified with
+ * certainty (mb->unmatched counts the others, which are kept); mail
+ * appended meanwhile stays. Crash-safe: see journal.h.
+ */
 enum mbx_status mailbox_update(struct mailbox *);
 
+/* Releases everything, the session lock included; safe to call twice. */
 void	mailbox_close(struct mailbox *);
 
 #endif

@@ -26,7 +26,7 @@ struct scan {
 	int		 started;	/* a message is open */
 	int		 in_header;
 	int		 excluding;	/* inside a header left out of the hash */
-	int		 prev_empty;	/* the last complete line was empty */
+	int		 prev_empty;	/* the last line was empty, or none was */
 	int		 mid_line;	/* the next byte continues a line */
 	int		 kind;		/* enum line_kind of that line */
 	int		 last_cr;	/* the last byte seen was CR */
@@ -56,6 +56,7 @@ mbox_scan_new(void)
 		free(s);
 		return NULL;
 	}
+	s->prev_empty = 1;
 	return s;
 }
 
@@ -190,7 +191,7 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 {
 	int empty = has_lf && (n == 1 || (n == 2 && p[0] == '\r'));
 
-	if ((s->prev_empty || off == 0) && avail >= 5 &&
+	if (s->prev_empty && avail >= 5 &&
 	    memcmp(p, "From ", 5) == 0) {
 		close_message(s, off);
 		s->prev_empty = 0;

@@ -29,7 +29,8 @@ struct scan *mbox_scan_new(void);
 void	mbox_scan_free(struct scan *);
 
 /*
- * Feeds (buf, len), which starts at file offset base. Returns how many
+ * Feeds (buf, len), which starts at file offset base; a scan starts at
+ * the beginning of the file or of a From_ line. Returns how many
  * bytes were consumed: all of them at EOF or when no line ends in buf,
  * else up to and including the last LF; the caller hands the rest in
  * again at the front of the next buffer. -1: more than MESSAGES_MAX.

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "lockd.h"
 #include "monitor.h"
 #include "peer.h"
 #include "pop3d.h"
@@ -369,6 +370,74 @@ become_user(const struct config *cfg, const struct account *a)
 	set_ids(a->uid, a->gid);
 }
 
+/*
+ * The lock helper may create files in the mailbox's directory: in a
+ * group-writable spool (2775 root:mail) it gets that group, and nothing
+ * else; the session itself never holds it.
+ */
+static gid_t
+spool_group(const char *path, gid_t fallback)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		return fallback;
+	}
+	slash[slash == dir] = '\0';
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_gid == 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != S_IWGRP) {
+		return fallback;
+	}
+	return st.st_gid;
+}
+
+static void
+become_lock_helper(const struct account *a, const char *path)
+{
+	gid_t gid;
+
+	if (geteuid() != 0) {
+		return;
+	}
+	gid = spool_group(path, a->gid);
+	if (setgroups(1, &gid) == -1) {
+		fatal("setgroups");
+	}
+	set_ids(a->uid, gid);
+}
+
+/* Forks the lock helper (lockd.c) and returns the session's end. */
+static int
+start_lockd(const struct account *a, const char *path)
+{
+	int fds[2], null;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
+		fatal("socketpair");
+	}
+	pid = fork();
+	if (pid == -1) {
+		fatal("fork");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		become_lock_helper(a, path);
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
+		    dup2(null, STDOUT_FILENO) == -1) {
+			_exit(1);
+		}
+		lockd_serve(fds[1], path);
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
 static struct passwd *
 privsep_account(const struct config *cfg)
 {
@@ -454,19 +523,17 @@ log_logout(const struct pop3 *p, enum ending how)
 }
 
 static int
-open_maildrop(struct pop3 *p, const struct account *a)
+open_maildrop(struct pop3 *p, const char *path, int lockd)
 {
-	char path[PATH_MAX];
 	enum mbx_status s;
 	unsigned long long size = 0;
 	size_t i;
 
-	if (mailbox_path(path, sizeof(path), p->cfg->mailbox, a->name,
-	    a->home) == -1) {
+	if (*path == '\0') {
 		s = MBX_PERM;
 		p->mbox.problem = "mailbox path too long";
 	} else {
-		s = mailbox_open(&p->mbox, path);
+		s = mailbox_open(&p->mbox, path, lockd);
 	}
 	if (s == MBX_OK) {
 		for (i = 0; i < p->mbox.count; i++) {
@@ -480,12 +547,13 @@ open_maildrop(struct pop3 *p, const struct account *a)
 	reply_err(&p->io, s == MBX_IN_USE ? "IN-USE" :
 	    s == MBX_PERM ? "SYS/PERM" : "SYS/TEMP", "%s", p->mbox.problem);
 	io_flush(&p->io);
+	mailbox_close(&p->mbox);
 	return -1;
 }
 
 static void
-session(struct pop3 *p, const struct account *a,
-    const unsigned char *handover, size_t len)
+session(struct pop3 *p, const struct account *a, const char *path,
+    int lockd, const unsigned char *handover, size_t len)
 {
 	enum ending how;
 
@@ -493,7 +561,7 @@ session(struct pop3 *p, const struct account *a,
 	    (const unsigned char *)a->name, strlen(a->name));
 	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, p->cfg->timeout * 1000);
 	io_preload(&p->io, handover, len);
-	if (open_maildrop(p, a) == -1) {
+	if (open_maildrop(p, path, lockd) == -1) {
 		return;
 	}
 	how = dispatch(p, transaction, 0);
@@ -525,7 +593,9 @@ main(int argc, char **argv)
 	static unsigned char handover[INPUT_BUFFER];
 	struct config cfg;
 	struct account acct;
+	char path[PATH_MAX];
 	size_t len = 0;
+	int lockd;
 
 	parse_options(&cfg, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -539,8 +609,13 @@ main(int argc, char **argv)
 	p.mbox.fd = -1;
 	peer_address(STDIN_FILENO, p.peer, sizeof(p.peer));
 	run_prelogin(&p, &acct, handover, &len);
+	if (mailbox_path(path, sizeof(path), cfg.mailbox, acct.name,
+	    acct.home) == -1) {
+		path[0] = '\0';
+	}
+	lockd = start_lockd(&acct, path);
 	become_user(&cfg, &acct);
-	session(&p, &acct, handover, len);
+	session(&p, &acct, path, lockd, handover, len);
 	explicit_bzero(handover, sizeof(handover));
 	return 0;
 }

@@ -2,6 +2,7 @@
  * TRANSACTION state (RFC 1939 section 5): the commands of a logged-in
  * session. Runs as the user, after every credential change is final.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "pop3d.h"
@@ -112,6 +113,14 @@ send_message(struct pop3 *p, const struct msg *m, struct top *top)
 	ssize_t n;
 
 	io_begin_body(&b);
+	if (p->mbox.cached == number_of(p, m)) {
+		chunk = (size_t)m->len;
+		take = top == NULL ? chunk : top_take(top,
+		    p->mbox.buf + (m->start - m->from), chunk);
+		io_put_body(&p->io, &b, p->mbox.buf + (m->start - m->from),
+		    take);
+		left = 0;
+	}
 	while (left > 0 && (top == NULL || !top_done(top))) {
 		chunk = left > READ_BUFFER ? READ_BUFFER : (size_t)left;
 		n = mailbox_read(&p->mbox, p->mbox.buf, chunk, off);
@@ -143,12 +152,36 @@ serve(struct pop3 *p, const struct msg *m, struct top *top)
 	return V_NEXT;
 }
 
+/*
+ * Another program may have rewritten the mailbox since login: what is
+ * served must be byte for byte the message that was listed.
+ */
+static int
+still_listed(struct pop3 *p, const struct msg *m)
+{
+	switch (mailbox_verify(&p->mbox, number_of(p, m) - 1)) {
+	case MBX_OK:
+		return 1;
+	case MBX_CHANGED:
+		reply_err(&p->io, "SYS/TEMP", "message %lu was changed by "
+		    "another program; not served", number_of(p, m));
+		break;
+	default:
+		reply_err(&p->io, "SYS/TEMP", "message %lu cannot be read",
+		    number_of(p, m));
+		break;
+	}
+	log_msg(LOG_WARNING, "message %lu not served: %s, user=%s",
+	    number_of(p, m), p->mbox.problem, p->logname);
+	return 0;
+}
+
 enum verdict
 sess_retr(struct pop3 *p, const struct cmd *c)
 {
 	struct msg *m = message_arg(p, c, 0);
 
-	if (m == NULL) {
+	if (m == NULL || !still_listed(p, m)) {
 		return V_NEXT;
 	}
 	reply_ok(&p->io, "%llu octets", m->size);
@@ -170,7 +203,7 @@ sess_top(struct pop3 *p, const struct cmd *c)
 		return V_MISUSE;
 	}
 	m = message_arg(p, c, 0);
-	if (m == NULL) {
+	if (m == NULL || !still_listed(p, m)) {
 		return V_NEXT;
 	}
 	reply_ok(&p->io, "top of message follows");
@@ -211,33 +244,56 @@ sess_rset(struct pop3 *p, const struct cmd *c)
 	return sess_stat(p, c);
 }
 
-/* RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE. */
-enum verdict
-sess_quit(struct pop3 *p, const struct cmd *c)
+static void
+reply_update(struct pop3 *p, enum mbx_status s)
 {
-	enum mbx_status s = mailbox_update(&p->mbox);
-
-	(void)c;
 	switch (s) {
 	case MBX_OK:
-		reply_ok(&p->io, "bye");
+		if (p->mbox.unmatched > 0) {
+			reply_ok(&p->io, "bye; %zu deleted messages were changed "
+			    "by another program and kept", p->mbox.unmatched);
+		} else {
+			reply_ok(&p->io, "bye");
+		}
 		break;
 	case MBX_IN_USE:
 		reply_err(&p->io, "IN-USE", "mailbox locked, nothing deleted");
 		break;
-	case MBX_CHANGED:
-		reply_err(&p->io, "SYS/TEMP",
-		    "mailbox changed by another program, nothing deleted");
-		break;
 	default:
-		reply_err(&p->io, "SYS/TEMP", "update failed");
+		reply_err(&p->io, "SYS/TEMP", "%s; no message lost",
+		    p->mbox.problem);
 		break;
 	}
+}
+
+/*
+ * RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE. Signals wait
+ * until it is over, and every lock is gone before the client hears +OK,
+ * so that a client reconnecting at once is not refused.
+ */
+enum verdict
+sess_quit(struct pop3 *p, const struct cmd *c)
+{
+	sigset_t all, old;
+	enum mbx_status s;
+
+	(void)c;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	s = mailbox_update(&p->mbox);
 	if (s != MBX_OK) {
 		log_msg(LOG_ERR, "update failed: %s, user=%s",
 		    p->mbox.problem, p->logname);
 		p->deleted = 0;
+	} else if (p->mbox.unmatched > 0) {
+		log_msg(LOG_WARNING, "%zu deleted messages were changed by "
+		    "another program and kept, user=%s", p->mbox.unmatched,
+		    p->logname);
+		p->deleted -= (unsigned int)p->mbox.unmatched;
 	}
+	mailbox_close(&p->mbox);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	reply_update(p, s);
 	return V_QUIT;
 }
 

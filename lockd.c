@@ -1,0 +1,259 @@
+/*
+ * The lock helper (see lockd.h). Runs as the user, with the spool's group
+ * when the spool needs it and nothing else; it reads one-byte requests
+ * from the session and acts only on the one mailbox it was started for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lockd.h"
+#include "log.h"
+
+enum {
+	REQ_SESSION = 'S',
+	REQ_LOCK = 'L',
+	REQ_UNLOCK = 'U',
+	ANS_OK = 'K',
+	ANS_BUSY = 'B',
+	ANS_ERROR = 'E'
+};
+
+struct helper {
+	int		 chan;
+	int		 dirfd;
+	char		 base[NAME_MAX + 1];
+	int		 locked;
+	int		 no_dotlock;
+};
+
+static int
+send_answer(int chan, char answer, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct iovec iov;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &answer;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(chan, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* The session file must be a plain file of ours that nobody else links. */
+static int
+open_session_file(struct helper *h)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	if (snprintf(name, sizeof(name), "%s.pop3d", h->base) >=
+	    (int)sizeof(name)) {
+		return -1;
+	}
+	fd = openat(h->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_msg(LOG_ERR, "cannot open session file %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		log_msg(LOG_ERR, "session file %s is not a plain file of "
+		    "the user", name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A spool nobody let us write to leaves the fcntl lock alone, which
+ * Debian's MDAs take too; said once in the log.
+ */
+static char
+take_dotlock(struct helper *h)
+{
+	if (h->no_dotlock || dotlock_create(h->dirfd, h->base) == 0) {
+		h->locked = !h->no_dotlock;
+		return ANS_OK;
+	}
+	if (errno == EEXIST) {
+		return ANS_BUSY;
+	}
+	if (errno == EACCES || errno == EPERM || errno == EROFS) {
+		log_msg(LOG_WARNING, "cannot dot-lock %s: %s; relying on "
+		    "fcntl locks", h->base, strerror(errno));
+		h->no_dotlock = 1;
+		return ANS_OK;
+	}
+	return ANS_ERROR;
+}
+
+static void
+serve_one(struct helper *h, char req)
+{
+	int fd;
+
+	switch (req) {
+	case REQ_SESSION:
+		fd = open_session_file(h);
+		send_answer(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
+		if (fd != -1) {
+			close(fd);
+		}
+		break;
+	case REQ_LOCK:
+		send_answer(h->chan, h->locked ? ANS_ERROR : take_dotlock(h),
+		    -1);
+		break;
+	case REQ_UNLOCK:
+		if (h->locked) {
+			dotlock_remove(h->dirfd, h->base);
+			h->locked = 0;
+		}
+		send_answer(h->chan, ANS_OK, -1);
+		break;
+	default:
+		send_answer(h->chan, ANS_ERROR, -1);
+		break;
+	}
+}
+
+static int
+open_directory(struct helper *h, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	size_t n;
+
+	if (slash == NULL || slash[1] == '\0' ||
+	    strlen(slash + 1) >= sizeof(h->base)) {
+		return -1;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir)) {
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	snprintf(h->base, sizeof(h->base), "%s", slash + 1);
+	h->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return h->dirfd == -1 ? -1 : 0;
+}
+
+void
+lockd_serve(int chan, const char *path)
+{
+	struct helper h;
+	char req;
+	ssize_t n;
+
+	memset(&h, 0, sizeof(h));
+	h.chan = chan;
+	if (open_directory(&h, path) == -1) {
+		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
+		    path);
+		_exit(1);
+	}
+	for (;;) {
+		n = recv(chan, &req, 1, 0);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n != 1) {
+			break;
+		}
+		serve_one(&h, req);
+	}
+	if (h.locked) {
+		dotlock_remove(h.dirfd, h.base);
+	}
+	_exit(0);
+}
+
+static int
+ask(int chan, char req, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], answer = ANS_ERROR;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	ssize_t n;
+
+	if (send(chan, &req, 1, MSG_NOSIGNAL) != 1) {
+		return ANS_ERROR;
+	}
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &answer;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do {
+		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n != 1) {
+		return ANS_ERROR;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (fd != NULL && cm != NULL && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	}
+	return answer;
+}
+
+int
+lockd_session_file(int chan)
+{
+	int fd = -1;
+
+	if (ask(chan, REQ_SESSION, &fd) != ANS_OK && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+enum lock_status
+lockd_dotlock(int chan)
+{
+	switch (ask(chan, REQ_LOCK, NULL)) {
+	case ANS_OK:
+		return LOCK_OK;
+	case ANS_BUSY:
+		return LOCK_BUSY;
+	default:
+		errno = EIO;
+		return LOCK_ERROR;
+	}
+}
+
+void
+lockd_dotunlock(int chan)
+{
+	ask(chan, REQ_UNLOCK, NULL);
+}

@@ -1,0 +1,22 @@
+/*
+ * The lock helper: a small process that makes and removes the dot-lock
+ * beside the mailbox and opens the session file (the lock that keeps a
+ * second POP3 session out, and the journal of crash-safe updates). It
+ * runs as the user with the spool's group, so that a 2775 root:mail spool
+ * works without the session ever holding gid mail. When the session ends,
+ * however it ends, the helper removes its dot-lock and exits.
+ */
+#ifndef POP3D_LOCKD_H
+#define POP3D_LOCKD_H
+
+#include "lock.h"
+
+/* Serves the session on chan for the mailbox at path; never returns. */
+void	lockd_serve(int, const char *) __attribute__((noreturn));
+
+/* The session's side. */
+int	lockd_session_file(int);	/* an fd, or -1 */
+enum lock_status lockd_dotlock(int);
+void	lockd_dotunlock(int);
+
+#endif
