@@ -349,6 +349,7 @@ file_check(const struct auth_request *req, struct account *acct,
 	enum auth_result res;
 	int found;
 
+	memset(&a, 0, sizeof(a));
 	if (read_file(req->passwd_file, &buf, &len, why) == -1) {
 		return AUTH_TEMPFAIL;
 	}
@@ -563,6 +564,7 @@ pam_check(const struct auth_request *req, struct account *acct,
 	enum auth_result res;
 	int rc;
 
+	memset(&a, 0, sizeof(a));
 	cd.pass = req->pass;
 	pc.conv = conv;
 	pc.appdata_ptr = &cd;

@@ -3,6 +3,7 @@
  * Runs unprivileged: in the pre-login child and in the user's session.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,21 @@
 #include <unistd.h>
 
 #include "io.h"
+
+int
+io_detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1) {
+		return -1;
+	}
+	if (null > STDERR_FILENO) {
+		close(null);
+	}
+	return 0;
+}
 
 void
 io_init(struct io *io, int in_fd, int out_fd, int timeout_ms)

@@ -46,6 +46,9 @@ struct body {
 
 void	io_init(struct io *, int, int, int);
 
+/* For helper processes: fd 0 and 1 become /dev/null, off the client. */
+int	io_detach(void);
+
 /*
  * Returns the next line in *line and *len (valid until the next call), or why
  * there is none. Pending replies are flushed before the call blocks.

@@ -64,13 +64,21 @@ read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * PAM modules run here: they get neither the client's connection nor the
+ * channel to the pre-login child.
+ */
 static void
-worker(int fd, const struct auth_request *r)
+worker(int fd, int chan, const struct auth_request *r)
 {
 	struct worker_result out;
 	const char *why = "";
 	size_t n;
 
+	close(chan);
+	if (io_detach() == -1) {
+		_exit(1);
+	}
 	memset(&out, 0, sizeof(out));
 	out.res = auth_check(r, &out.acct, &why);
 	n = strlen(why);
@@ -82,7 +90,8 @@ worker(int fd, const struct auth_request *r)
 }
 
 static enum auth_result
-check_in_worker(const struct auth_request *r, struct worker_result *out)
+check_in_worker(int chan, const struct auth_request *r,
+    struct worker_result *out)
 {
 	int fds[2];
 	pid_t pid;
@@ -99,7 +108,7 @@ check_in_worker(const struct auth_request *r, struct worker_result *out)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		worker(fds[1], r);
+		worker(fds[1], chan, r);
 	}
 	close(fds[1]);
 	ok = read_full(fds[0], out, sizeof(*out)) == 0;
@@ -163,7 +172,7 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	r.user = a->user;
 	r.pass = a->pass;
 	r.rhost = strcmp(p->peer, "unknown") == 0 ? NULL : p->peer;
-	res = check_in_worker(&r, &w);
+	res = check_in_worker(p->chan, &r, &w);
 	if (res == AUTH_TEMPFAIL) {
 		log_msg(LOG_ERR, "authentication unavailable (%s), user=%s, "
 		    "ip=[%s]", w.why, name, p->peer);

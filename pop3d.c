@@ -410,11 +410,14 @@ become_lock_helper(const struct account *a, const char *path)
 	set_ids(a->uid, gid);
 }
 
-/* Forks the lock helper (lockd.c) and returns the session's end. */
-static int
-start_lockd(const struct account *a, const char *path)
+/*
+ * fork(), with parent and child joined by a SOCK_SEQPACKET pair: *chan
+ * is the caller's end on either side.
+ */
+static pid_t
+fork_joined(int *chan)
 {
-	int fds[2], null;
+	int fds[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
@@ -424,18 +427,25 @@ start_lockd(const struct account *a, const char *path)
 	if (pid == -1) {
 		fatal("fork");
 	}
-	if (pid == 0) {
-		close(fds[0]);
+	close(fds[pid == 0 ? 0 : 1]);
+	*chan = fds[pid == 0 ? 1 : 0];
+	return pid;
+}
+
+/* Forks the lock helper (lockd.c) and returns the session's end. */
+static int
+start_lockd(const struct account *a, const char *path)
+{
+	int chan;
+
+	if (fork_joined(&chan) == 0) {
 		become_lock_helper(a, path);
-		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
-		    dup2(null, STDOUT_FILENO) == -1) {
+		if (io_detach() == -1) {
 			_exit(1);
 		}
-		lockd_serve(fds[1], path);
+		lockd_serve(chan, path);
 	}
-	close(fds[1]);
-	return fds[0];
+	return chan;
 }
 
 static struct passwd *
@@ -487,23 +497,11 @@ run_prelogin(struct pop3 *p, struct account *acct, unsigned char *handover,
     size_t *len)
 {
 	struct passwd *pw = privsep_account(p->cfg);
-	int fds[2];
-	pid_t pid;
+	pid_t pid = fork_joined(&p->chan);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
-		fatal("socketpair");
-	}
-	pid = fork();
-	if (pid == -1) {
-		fatal("fork");
-	}
 	if (pid == 0) {
-		close(fds[0]);
-		p->chan = fds[1];
 		prelogin_child(p, pw);
 	}
-	close(fds[1]);
-	p->chan = fds[0];
 	monitor_run(p, pid, acct, handover, len);
 	close(p->chan);
 }
@@ -616,6 +614,7 @@ main(int argc, char **argv)
 	lockd = start_lockd(&acct, path);
 	become_user(&cfg, &acct);
 	session(&p, &acct, path, lockd, handover, len);
+	close(lockd);
 	explicit_bzero(handover, sizeof(handover));
 	return 0;
 }
