@@ -37,7 +37,8 @@ pop3d: pop3d.o $(OBJS)
 
 # Debian packages: to build, to run the tests, and to run the demo.
 BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev
-TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd
+TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
+	     strace procmail liblockfile-bin
 DEMO_DEPS  = systemd curl python3 whois
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \

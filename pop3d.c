@@ -87,7 +87,8 @@ enum ending {
 	END_QUIT,
 	END_HANGUP,
 	END_TIMEOUT,
-	END_ERRORS
+	END_ERRORS,
+	END_REFUSED	/* the maildrop could not be opened */
 };
 
 void
@@ -510,7 +511,8 @@ static void
 log_logout(const struct pop3 *p, enum ending how)
 {
 	static const char *const why[] = {
-		"login", "quit", "hangup", "timeout", "too many errors"
+		"login", "quit", "hangup", "timeout", "too many errors",
+		"maildrop refused"
 	};
 	size_t kept = p->mbox.count - p->deleted;
 
@@ -559,10 +561,8 @@ session(struct pop3 *p, const struct account *a, const char *path,
 	    (const unsigned char *)a->name, strlen(a->name));
 	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, p->cfg->timeout * 1000);
 	io_preload(&p->io, handover, len);
-	if (open_maildrop(p, path, lockd) == -1) {
-		return;
-	}
-	how = dispatch(p, transaction, 0);
+	how = open_maildrop(p, path, lockd) == 0 ?
+	    dispatch(p, transaction, 0) : END_REFUSED;
 	log_logout(p, how);
 	mailbox_close(&p->mbox);
 }
