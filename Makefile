@@ -24,7 +24,7 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS	= -lpam -lcrypt -lxxhash
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o \
-	  session.o authz.o priv.o peer.o auth.o monitor.o
+	  session.o authz.o sasl.o priv.o peer.o auth.o monitor.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d

@@ -1,28 +1,20 @@
 /*
- * AUTHORIZATION state (RFC 1939 section 4): USER, PASS, QUIT. Runs in the
- * pre-login child, which is unprivileged and confined to an empty
- * directory when pop3d starts as root. It decides nothing: credentials go
- * to the monitor, which answers with a verdict.
+ * AUTHORIZATION state (RFC 1939 section 4, RFC 5034, RFC 6856): USER,
+ * PASS, AUTH PLAIN and LOGIN, UTF8, QUIT. Runs in the pre-login child,
+ * which is unprivileged and confined to an empty directory when pop3d
+ * starts as root. It decides nothing: credentials go to the monitor,
+ * which answers with a verdict.
  */
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "pop3d.h"
 #include "priv.h"
+#include "sasl.h"
 
-enum verdict
-authz_user(struct pop3 *p, const struct cmd *c)
-{
-	if (c->arglen[0] > USER_MAX) {
-		p->userlen = 0;
-		reply_err(&p->io, NULL, "user name too long");
-		return V_MISUSE;
-	}
-	memcpy(p->user, c->arg[0], c->arglen[0]);
-	p->userlen = c->arglen[0];
-	reply_ok(&p->io, "send PASS");
-	return V_NEXT;
-}
+/* Decoded SASL responses: two names and a password, NULs between. */
+#define SASL_MAX	(2 * USER_MAX + PASS_MAX + 2)
 
 static enum verdict
 answer(struct pop3 *p, enum priv_verdict v)
@@ -47,27 +39,226 @@ answer(struct pop3 *p, enum priv_verdict v)
 	}
 }
 
+/*
+ * RFC 5034 section 4: without TLS, which pop3d cannot see, an
+ * administrator may forbid credentials in the clear on this instance.
+ */
+static int
+plaintext_refused(struct pop3 *p)
+{
+	if (!p->cfg->no_plaintext) {
+		return 0;
+	}
+	reply_err(&p->io, "SYS/PERM", "plaintext login is disabled here; "
+	    "use POP3 over TLS (port 995)");
+	return 1;
+}
+
+/* After UTF8 (RFC 6856 section 3), names and passwords must be UTF-8. */
+static int
+encoding_refused(struct pop3 *p, const unsigned char *s, size_t len)
+{
+	if (!p->utf8 || utf8_valid(s, len)) {
+		return 0;
+	}
+	reply_err(&p->io, NULL, "invalid UTF-8");
+	return 1;
+}
+
+static enum verdict
+submit(struct pop3 *p, enum auth_method m, const unsigned char *user,
+    size_t ulen, const unsigned char *pass, size_t plen)
+{
+	enum priv_verdict v;
+
+	if (ulen > USER_MAX || plen > PASS_MAX) {
+		reply_err(&p->io, "AUTH", "name or password too long");
+		return V_MISUSE;
+	}
+	if (encoding_refused(p, user, ulen) ||
+	    encoding_refused(p, pass, plen)) {
+		return V_MISUSE;
+	}
+	io_flush(&p->io);
+	if (priv_send_auth(p->chan, m, user, ulen, pass, plen) == -1 ||
+	    priv_recv_verdict(p->chan, &v) == -1) {
+		_exit(1);
+	}
+	return answer(p, v);
+}
+
+enum verdict
+authz_user(struct pop3 *p, const struct cmd *c)
+{
+	p->userlen = 0;
+	if (plaintext_refused(p)) {
+		return V_NEXT;
+	}
+	if (c->arglen[0] > USER_MAX) {
+		reply_err(&p->io, NULL, "user name too long");
+		return V_MISUSE;
+	}
+	if (encoding_refused(p, c->arg[0], c->arglen[0])) {
+		return V_MISUSE;
+	}
+	memcpy(p->user, c->arg[0], c->arglen[0]);
+	p->userlen = c->arglen[0];
+	reply_ok(&p->io, "send PASS");
+	return V_NEXT;
+}
+
 /* PASS takes the rest of the line: passwords may contain spaces. */
 enum verdict
 authz_pass(struct pop3 *p, const struct cmd *c)
 {
-	enum priv_verdict v;
+	size_t ulen = p->userlen;
 
-	if (p->userlen == 0) {
+	if (ulen == 0) {
 		reply_err(&p->io, NULL, "USER first");
 		return V_MISUSE;
 	}
-	if (c->restlen > PASS_MAX) {
-		reply_err(&p->io, NULL, "password too long");
+	p->userlen = 0;
+	return submit(p, METHOD_USER, p->user, ulen, c->rest, c->restlen);
+}
+
+/*
+ * One SASL response (RFC 5034 section 4): "+ challenge", then a line of
+ * base64, or "*" to cancel. Returns the decoded length, -1 after an -ERR
+ * was sent, -2 when the client is gone.
+ */
+static long
+sasl_response(struct pop3 *p, const char *challenge, unsigned char *out,
+    size_t outlen)
+{
+	unsigned char *line;
+	size_t len;
+	long n;
+
+	io_printf(&p->io, "+ %s\r\n", challenge);
+	p->io.line_max = SASL_LINE_MAX;
+	switch (io_read_line(&p->io, &line, &len)) {
+	case IO_LINE:
+		break;
+	case IO_TOOLONG:
+		p->io.line_max = LINE_MAX_OCTETS;
+		reply_err(&p->io, "AUTH", "response too long");
+		return -1;
+	default:
+		return -2;
+	}
+	p->io.line_max = LINE_MAX_OCTETS;
+	if (len == 1 && line[0] == '*') {
+		reply_err(&p->io, NULL, "authentication cancelled");
+		return -1;
+	}
+	n = base64_decode(line, len, out, outlen);
+	explicit_bzero(line, len);
+	if (n == -1) {
+		reply_err(&p->io, NULL, "invalid base64");
+	}
+	return n;
+}
+
+/* The initial response (RFC 5034: "=" stands for an empty one). */
+static long
+initial_response(struct pop3 *p, const struct cmd *c, unsigned char *out,
+    size_t outlen)
+{
+	long n;
+
+	if (c->arglen[1] == 1 && c->arg[1][0] == '=') {
+		return 0;
+	}
+	n = base64_decode(c->arg[1], c->arglen[1], out, outlen);
+	if (n == -1) {
+		reply_err(&p->io, NULL, "invalid base64");
+	}
+	return n;
+}
+
+static enum verdict
+sasl_failed(long n)
+{
+	return n == -2 ? V_QUIT : V_MISUSE;
+}
+
+static enum verdict
+auth_plain(struct pop3 *p, const struct cmd *c, unsigned char *buf)
+{
+	struct plain pl;
+	long n;
+
+	n = c->nargs == 2 ? initial_response(p, c, buf, SASL_MAX) :
+	    sasl_response(p, "", buf, SASL_MAX);
+	if (n < 0) {
+		return sasl_failed(n);
+	}
+	if (plain_parse(buf, (size_t)n, &pl) == -1) {
+		reply_err(&p->io, "AUTH", "malformed PLAIN message");
 		return V_MISUSE;
 	}
-	io_flush(&p->io);
-	if (priv_send_auth(p->chan, p->user, p->userlen, c->rest,
-	    c->restlen) == -1 || priv_recv_verdict(p->chan, &v) == -1) {
-		_exit(1);
+	return submit(p, METHOD_PLAIN, pl.user, pl.userlen, pl.pass,
+	    pl.passlen);
+}
+
+/* The LOGIN mechanism's prompts: "Username:" and "Password:". */
+static enum verdict
+auth_login(struct pop3 *p, const struct cmd *c, unsigned char *buf)
+{
+	unsigned char *pass = buf + USER_MAX + 1;
+	long ulen, plen;
+
+	ulen = c->nargs == 2 ? initial_response(p, c, buf, USER_MAX + 1) :
+	    sasl_response(p, "VXNlcm5hbWU6", buf, USER_MAX + 1);
+	if (ulen < 0) {
+		return sasl_failed(ulen);
 	}
-	p->userlen = 0;
-	return answer(p, v);
+	plen = sasl_response(p, "UGFzc3dvcmQ6", pass, PASS_MAX + 1);
+	if (plen < 0) {
+		return sasl_failed(plen);
+	}
+	return submit(p, METHOD_LOGIN, buf, (size_t)ulen, pass, (size_t)plen);
+}
+
+/*
+ * AUTH alone lists the mechanisms, as old clients expect (RFC 1734); it
+ * is not a failed login.
+ */
+enum verdict
+authz_auth(struct pop3 *p, const struct cmd *c)
+{
+	unsigned char buf[SASL_MAX];
+	enum verdict v;
+
+	if (plaintext_refused(p)) {
+		return V_NEXT;
+	}
+	if (c->nargs == 0) {
+		reply_ok(&p->io, "SASL mechanisms follow");
+		io_printf(&p->io, "PLAIN\r\nLOGIN\r\n.\r\n");
+		return V_NEXT;
+	}
+	if (c->arglen[0] == 5 &&
+	    strncasecmp((const char *)c->arg[0], "PLAIN", 5) == 0) {
+		v = auth_plain(p, c, buf);
+	} else if (c->arglen[0] == 5 &&
+	    strncasecmp((const char *)c->arg[0], "LOGIN", 5) == 0) {
+		v = auth_login(p, c, buf);
+	} else {
+		reply_err(&p->io, NULL, "unsupported authentication mechanism");
+		return V_MISUSE;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return v;
+}
+
+enum verdict
+authz_utf8(struct pop3 *p, const struct cmd *c)
+{
+	(void)c;
+	p->utf8 = 1;
+	reply_ok(&p->io, "UTF8 enabled");
+	return V_NEXT;
 }
 
 enum verdict

@@ -34,6 +34,7 @@ io_init(struct io *io, int in_fd, int out_fd, int timeout_ms)
 	io->in_fd = in_fd;
 	io->out_fd = out_fd;
 	io->timeout_ms = timeout_ms;
+	io->line_max = LINE_MAX_OCTETS;
 	io->read_fn = read;
 	io->write_fn = write;
 }
@@ -129,7 +130,7 @@ take_line(struct io *io, unsigned char **line, size_t *len, int *found)
 
 	*found = 0;
 	if (nl == NULL) {
-		if (avail >= LINE_MAX_OCTETS) {
+		if (avail >= io->line_max || avail == sizeof(io->in)) {
 			io->discarding = 1;
 			io->in_start = io->in_end = 0;
 		}
@@ -138,7 +139,7 @@ take_line(struct io *io, unsigned char **line, size_t *len, int *found)
 	n = (size_t)(nl - start);
 	io->in_start += n + 1;
 	*found = 1;
-	if (io->discarding || n + 1 > LINE_MAX_OCTETS) {
+	if (io->discarding || n + 1 > io->line_max) {
 		io->discarding = 0;
 		return IO_TOOLONG;
 	}

@@ -13,7 +13,7 @@
 
 enum io_status {
 	IO_LINE,	/* a complete line, terminator removed */
-	IO_TOOLONG,	/* a line over LINE_MAX_OCTETS, discarded whole */
+	IO_TOOLONG,	/* a line over line_max octets, discarded whole */
 	IO_EOF,		/* the client closed (a partial last line is dropped) */
 	IO_TIMEOUT,	/* nothing arrived for timeout_ms */
 	IO_ERROR	/* read or write failed */
@@ -26,6 +26,7 @@ struct io {
 	int		 in_fd;
 	int		 out_fd;
 	int		 timeout_ms;
+	size_t		 line_max;	/* with its CRLF; LINE_MAX_OCTETS */
 	io_read_fn	*read_fn;	/* read(2) unless a test injects one */
 	io_write_fn	*write_fn;	/* write(2) unless a test injects one */
 	int		 failed;	/* a write failed: output is dropped */

@@ -141,10 +141,25 @@ name_ok(const char *s, size_t len)
 	return 1;
 }
 
-static void
-log_failure(const struct pop3 *p, const char *name, const char *why)
+/*
+ * fail2ban's courier-auth filter reads "LOGIN FAILED, ...=..., ip=[ADDR]"
+ * with the address last; SASL logins name their mechanism before it.
+ */
+static const char *
+method_field(enum auth_method m)
 {
-	log_msg(LOG_NOTICE, "LOGIN FAILED, user=%s, ip=[%s]", name, p->peer);
+	static const char *const field[] = { "", ", method=PLAIN",
+	    ", method=LOGIN" };
+
+	return field[m];
+}
+
+static void
+log_failure(const struct pop3 *p, const char *name, enum auth_method m,
+    const char *why)
+{
+	log_msg(LOG_NOTICE, "LOGIN FAILED, user=%s%s, ip=[%s]", name,
+	    method_field(m), p->peer);
 	if (why != NULL && *why != '\0') {
 		log_msg(LOG_DEBUG, "login failure reason for user=%s: %s",
 		    name, why);
@@ -163,7 +178,8 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	    a->userlen);
 	if (!name_ok(a->user, a->userlen) || a->passlen == 0 ||
 	    memchr(a->pass, '\0', a->passlen) != NULL) {
-		log_failure(p, name, "malformed name or empty password");
+		log_failure(p, name, a->method,
+		    "malformed name or empty password");
 		return PV_FAIL;
 	}
 	memset(&r, 0, sizeof(r));
@@ -179,7 +195,8 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 		return PV_TEMPFAIL;
 	}
 	if (res != AUTH_OK || w.acct.uid == 0) {
-		log_failure(p, name, res == AUTH_OK ? "uid 0" : w.why);
+		log_failure(p, name, a->method,
+		    res == AUTH_OK ? "uid 0" : w.why);
 		return PV_FAIL;
 	}
 	if (geteuid() != 0 && w.acct.uid != geteuid()) {
@@ -188,7 +205,8 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 		return PV_DENIED;
 	}
 	*acct = w.acct;
-	log_msg(LOG_INFO, "LOGIN, user=%s, ip=[%s]", name, p->peer);
+	log_msg(LOG_INFO, "LOGIN, user=%s%s, ip=[%s]", name,
+	    method_field(a->method), p->peer);
 	return PV_OK;
 }
 

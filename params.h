@@ -26,6 +26,12 @@
 /* Mailbox bytes are read in pieces of this size for indexing and RETR. */
 #define READ_BUFFER		(256 * 1024)
 
+/*
+ * A SASL response line (RFC 5034 section 4 lifts the 255-octet limit for
+ * them): room for PLAIN's two names and a password in base64.
+ */
+#define SASL_LINE_MAX		1024
+
 /* Debian user names are at most 32 bytes; UTF-8 names take more room. */
 #define USER_MAX		128
 

@@ -52,6 +52,8 @@ struct command {
 static const struct command authorization[] = {
 	{ "USER", authz_user, 1, 1 },
 	{ "PASS", authz_pass, 1, ARGS_REST },
+	{ "AUTH", authz_auth, 0, 2 },
+	{ "UTF8", authz_utf8, 0, 0 },
 	{ "QUIT", authz_quit, 0, 0 },
 	{ "CAPA", any_capa, 0, 0 },
 	{ "STAT", authz_not_yet, 0, ARGS_REST },
@@ -78,6 +80,8 @@ static const struct command transaction[] = {
 	{ "CAPA", any_capa, 0, 0 },
 	{ "USER", sess_not_now, 0, ARGS_REST },
 	{ "PASS", sess_not_now, 0, ARGS_REST },
+	{ "AUTH", sess_not_now, 0, ARGS_REST },
+	{ "UTF8", sess_not_now, 0, ARGS_REST },
 	{ NULL, NULL, 0, 0 }
 };
 
@@ -91,12 +95,21 @@ enum ending {
 	END_REFUSED	/* the maildrop could not be opened */
 };
 
+/*
+ * RFC 2449 section 5, RFC 5034 section 3: the TRANSACTION list repeats
+ * what was announced before login. EXPIRE NEVER is true: pop3d never
+ * deletes a message the client did not.
+ */
 void
-reply_capa(struct io *io)
+reply_capa(struct pop3 *p)
 {
-	reply_ok(io, "capability list follows");
-	io_printf(io, "TOP\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-	    "PIPELINING\r\nIMPLEMENTATION pop3d-%s\r\n.\r\n", POP3D_VERSION);
+	reply_ok(&p->io, "capability list follows");
+	io_printf(&p->io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+	    "PIPELINING\r\nEXPIRE NEVER\r\nUTF8 USER\r\n");
+	if (!p->cfg->no_plaintext) {
+		io_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n");
+	}
+	io_printf(&p->io, "IMPLEMENTATION pop3d-%s\r\n.\r\n", POP3D_VERSION);
 }
 
 static enum verdict
@@ -184,6 +197,7 @@ usage(FILE *f, int status)
 	    "[-s|--pam-service=NAME] [-p|--passwd-file=FILE]\n"
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
+	    "             [--no-plaintext]\n"
 	    "             [-V|--version] [-h|--help]\n");
 	exit(status);
 }
@@ -229,6 +243,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "privsep-user", required_argument, NULL, 'U' },
 		{ "privsep-dir", required_argument, NULL, 'D' },
+		{ "no-plaintext", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -264,6 +279,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'D':
 			cfg->privsep_dir = optarg;
+			break;
+		case 'P':
+			cfg->no_plaintext = 1;
 			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);

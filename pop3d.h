@@ -19,6 +19,7 @@ struct config {
 	const char	*passwd_file;	/* NULL: PAM */
 	int		 timeout;	/* seconds, TRANSACTION */
 	int		 debug;		/* log to stderr as well */
+	int		 no_plaintext;	/* refuse credentials in the clear */
 	const char	*privsep_user;	/* the pre-login account */
 	const char	*privsep_dir;	/* its empty chroot */
 };
@@ -33,6 +34,7 @@ struct pop3 {
 	int		 chan;		/* to the monitor */
 	unsigned char	 user[USER_MAX];
 	size_t		 userlen;
+	int		 utf8;		/* RFC 6856 UTF8 was given */
 
 	/* TRANSACTION, as the user */
 	struct mailbox	 mbox;
@@ -53,10 +55,11 @@ enum verdict {
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
 /* The capability list (RFC 2449), the same in both states. */
-void	reply_capa(struct io *);
+void	reply_capa(struct pop3 *);
 
 /* authz.c: AUTHORIZATION, run unprivileged. */
-handler_fn authz_user, authz_pass, authz_quit, authz_not_yet;
+handler_fn authz_user, authz_pass, authz_auth, authz_utf8, authz_quit,
+    authz_not_yet;
 
 /* session.c: TRANSACTION, run as the user. */
 handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,

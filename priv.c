@@ -47,20 +47,24 @@ priv_recv(int fd, unsigned char *buf, size_t len)
 	return r;
 }
 
-/* AUTH: 'A', user length, password length (one octet each), the bytes. */
+/*
+ * AUTH: 'A', the method, user length, password length (one octet each),
+ * then the bytes.
+ */
 int
-priv_send_auth(int fd, const unsigned char *user, size_t ulen,
-    const unsigned char *pass, size_t plen)
+priv_send_auth(int fd, enum auth_method method, const unsigned char *user,
+    size_t ulen, const unsigned char *pass, size_t plen)
 {
-	unsigned char head[3];
+	unsigned char head[4];
 	struct iovec iov[3];
 
 	if (ulen > USER_MAX || plen > PASS_MAX) {
 		return -1;
 	}
 	head[0] = MSG_AUTH;
-	head[1] = (unsigned char)ulen;
-	head[2] = (unsigned char)plen;
+	head[1] = (unsigned char)method;
+	head[2] = (unsigned char)ulen;
+	head[3] = (unsigned char)plen;
 	iov[0].iov_base = head;
 	iov[0].iov_len = sizeof(head);
 	iov[1].iov_base = (void *)(uintptr_t)user;
@@ -75,18 +79,19 @@ priv_parse_auth(const unsigned char *buf, size_t len, struct priv_auth *a)
 {
 	size_t ulen, plen;
 
-	if (len < 3 || buf[0] != MSG_AUTH) {
+	if (len < 4 || buf[0] != MSG_AUTH || buf[1] > METHOD_LOGIN) {
 		return -1;
 	}
-	ulen = buf[1];
-	plen = buf[2];
-	if (ulen > USER_MAX || plen > PASS_MAX || len != 3 + ulen + plen) {
+	ulen = buf[2];
+	plen = buf[3];
+	if (ulen > USER_MAX || plen > PASS_MAX || len != 4 + ulen + plen) {
 		return -1;
 	}
-	memcpy(a->user, buf + 3, ulen);
+	a->method = (enum auth_method)buf[1];
+	memcpy(a->user, buf + 4, ulen);
 	a->user[ulen] = '\0';
 	a->userlen = ulen;
-	memcpy(a->pass, buf + 3 + ulen, plen);
+	memcpy(a->pass, buf + 4 + ulen, plen);
 	a->pass[plen] = '\0';
 	a->passlen = plen;
 	return 0;

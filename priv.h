@@ -20,7 +20,15 @@ enum priv_verdict {
 	PV_DENIED	/* good credentials for an account we do not serve */
 };
 
+/* How the client sent its credentials, for the log. */
+enum auth_method {
+	METHOD_USER,	/* USER and PASS */
+	METHOD_PLAIN,	/* AUTH PLAIN */
+	METHOD_LOGIN	/* AUTH LOGIN */
+};
+
 struct priv_auth {
+	enum auth_method method;
 	char		 user[USER_MAX + 1];
 	size_t		 userlen;
 	char		 pass[PASS_MAX + 1];
@@ -30,7 +38,7 @@ struct priv_auth {
 /* Largest message on the channel: a handover of the input buffer. */
 #define PRIV_MSG_MAX	(1 + INPUT_BUFFER)
 
-int	priv_send_auth(int, const unsigned char *, size_t,
+int	priv_send_auth(int, enum auth_method, const unsigned char *, size_t,
 	    const unsigned char *, size_t);
 int	priv_parse_auth(const unsigned char *, size_t, struct priv_auth *);
 int	priv_send_verdict(int, enum priv_verdict);

@@ -309,6 +309,6 @@ enum verdict
 any_capa(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
-	reply_capa(&p->io);
+	reply_capa(p);
 	return V_NEXT;
 }
