@@ -108,7 +108,8 @@ parse_number(const unsigned char *p, size_t len, unsigned long max,
 		if (p[i] < '0' || p[i] > '9') {
 			return -1;
 		}
-		if (v > (max - (unsigned long)(p[i] - '0')) / 10) {
+		if (v > max / 10 ||
+		    (unsigned long)(p[i] - '0') > max - v * 10) {
 			return -1;
 		}
 		v = v * 10 + (unsigned long)(p[i] - '0');
