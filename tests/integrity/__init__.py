@@ -1,0 +1,1 @@
+"""Helper modules of tests/t-integrity.py (standard library only)."""
