@@ -4,23 +4,28 @@
  *
  * The session file holds two header slots and a data area:
  *   [slot 0: 512 bytes][slot 1: 512 bytes][data ...]
- * A header says: rewrite the mailbox (this device and inode) so that it
- * reads [0, base) and then the `length` data bytes; before the rewrite it
- * ended at old_size, and its bytes [base + length, old_size) hashed to
- * stale_hash. Each header carries a sequence number and a hash of itself,
- * and is written only after the data it describes is synced; recovery uses
- * the valid header with the highest sequence number. Writing the mailbox
- * never starts before that header is synced, and the journal is cleared
- * only after the mailbox is synced.
+ * A header says: make the mailbox (this device and inode) read [0, base),
+ * whose index digest is `prefix`, then the `length` data bytes; before
+ * the rewrite it ended at old_size. Each header carries a sequence number
+ * and a hash of itself and is written only after what it describes is
+ * synced; recovery uses the valid header with the highest number.
  *
- * After a crash, mail may have been delivered (the dot-lock and fcntl lock
- * died with the process). It sits at old_size if the mailbox was not yet
- * truncated, at base + length if it was: the stale bytes, still in place
- * only in the first case, tell which.
+ * The steps, and what a crash after each leaves:
+ *   1. data into the journal, synced; header COPYING published. Before
+ *      that the mailbox was not touched: an invalid header means nothing
+ *      to do.
+ *   2. data into the mailbox at base, a random marker at base + length
+ *      (over bytes no longer needed), synced; header IN_PLACE published.
+ *      Under COPYING the copy is redone.
+ *   3. mailbox truncated to base + length, synced; journal cleared.
+ *      Under IN_PLACE the marker tells whether the truncation happened:
+ *      mail an MDA delivers after a crash starts with "From ", never with
+ *      the marker's NUL. Mail delivered at old_size before the truncation
+ *      joins the journal's data and step 2 is done again.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -30,18 +35,24 @@
 
 #define SLOT_SIZE	512
 #define DATA_OFF	(2 * SLOT_SIZE)
-#define MAGIC		"pop3d-journal-1\n"
+#define MAGIC		"pop3d-journal-2\n"
+#define MARK_MAX	16
+
+enum phase { COPYING = 1, IN_PLACE = 2 };
 
 struct head {
 	char		 magic[16];
 	uint64_t	 seq;
+	uint64_t	 phase;
 	uint64_t	 dev;
 	uint64_t	 ino;
 	uint64_t	 base;
 	uint64_t	 length;
 	uint64_t	 old_size;
-	uint64_t	 stale_hash;
+	uint64_t	 prefix;	/* index digest of [0, base) */
+	uint64_t	 stale_hash;	/* [base + length, old_size) before */
 	uint64_t	 data_hash;
+	unsigned char	 mark[MARK_MAX];
 	uint64_t	 self_hash;	/* of everything above */
 };
 
@@ -90,8 +101,8 @@ write_at(int fd, const unsigned char *buf, size_t len, off_t off)
 }
 
 /*
- * Copies [src, src + len) of in to out at dst through buf, hashing what
- * passes when h is not NULL.
+ * Copies [src, src + len) of in to out (-1: nowhere) at dst through buf,
+ * hashing what passes when h is not NULL.
  */
 static int
 copy(int in, off_t src, int out, off_t dst, off_t len, unsigned char *buf,
@@ -157,7 +168,7 @@ head_hash(const struct head *hd)
 	return XXH3_64bits(hd, offsetof(struct head, self_hash));
 }
 
-/* Syncs the data, then publishes the header in the slot seq selects. */
+/* Publishes hd in the slot its sequence number selects, synced. */
 static int
 publish(int jfd, struct head *hd)
 {
@@ -166,8 +177,7 @@ publish(int jfd, struct head *hd)
 	hd->self_hash = head_hash(hd);
 	memset(slot, 0, sizeof(slot));
 	memcpy(slot, hd, sizeof(*hd));
-	if (fdatasync(jfd) == -1 ||
-	    write_at(jfd, slot, sizeof(slot),
+	if (write_at(jfd, slot, sizeof(slot),
 	    (off_t)(hd->seq % 2) * SLOT_SIZE) == -1 || fdatasync(jfd) == -1) {
 		return -1;
 	}
@@ -183,20 +193,63 @@ clear(int jfd)
 	return 0;
 }
 
-/* Writes the data from the journal into place; truncates when asked. */
+/*
+ * A journal whose clearing failed after a finished update must not lend
+ * its higher sequence number to a crash of this one.
+ */
 static int
-apply(int mfd, int jfd, const struct head *hd, int truncate,
-    unsigned char *buf, size_t buflen)
+empty_journal(int jfd)
+{
+	struct stat st;
+
+	if (fstat(jfd, &st) == -1) {
+		return -1;
+	}
+	return st.st_size == 0 ? 0 : clear(jfd);
+}
+
+static off_t
+new_end(const struct head *hd)
+{
+	return (off_t)(hd->base + hd->length);
+}
+
+/* The marker covers at most the bytes the rewrite frees. */
+static size_t
+mark_len(const struct head *hd)
+{
+	uint64_t freed = hd->old_size - hd->base - hd->length;
+
+	return freed < MARK_MAX ? (size_t)freed : MARK_MAX;
+}
+
+/* Step 2: data and marker into the mailbox, then IN_PLACE. */
+static int
+copy_in(int mfd, int jfd, struct head *hd, unsigned char *buf, size_t buflen)
 {
 	if (copy(jfd, DATA_OFF, mfd, (off_t)hd->base, (off_t)hd->length, buf,
-	    buflen, NULL) == -1 || fdatasync(mfd) == -1) {
+	    buflen, NULL) == -1 ||
+	    write_at(mfd, hd->mark, mark_len(hd), new_end(hd)) == -1 ||
+	    fdatasync(mfd) == -1) {
 		return -1;
 	}
-	if (truncate && (ftruncate(mfd, (off_t)(hd->base + hd->length)) == -1 ||
-	    fsync(mfd) == -1)) {
+	hd->phase = IN_PLACE;
+	hd->seq++;
+	return publish(jfd, hd);
+}
+
+/* Step 3; a journal that cannot be cleared is harmless (see recovery). */
+static int
+finish(int mfd, int jfd, const struct head *hd)
+{
+	if (ftruncate(mfd, new_end(hd)) == -1 || fsync(mfd) == -1) {
 		return -1;
 	}
-	return clear(jfd);
+	if (clear(jfd) == -1) {
+		log_msg(LOG_WARNING, "cannot clear the update journal: %s",
+		    strerror(errno));
+	}
+	return 0;
 }
 
 static int
@@ -213,51 +266,71 @@ fill_identity(int mfd, struct head *hd)
 	return 0;
 }
 
-/* Journals the stale bytes' hash and publishes hd; data already written. */
+/* Step 1 once the data is in the journal: stale hash, sync, COPYING. */
 static int
 seal(int mfd, int jfd, struct head *hd, unsigned char *buf, size_t buflen)
 {
-	off_t stale = (off_t)(hd->base + hd->length);
-
-	if (hash_range(mfd, stale, (off_t)hd->old_size - stale, buf, buflen,
-	    &hd->stale_hash) == -1) {
+	if (hash_range(mfd, new_end(hd), (off_t)hd->old_size - new_end(hd),
+	    buf, buflen, &hd->stale_hash) == -1 || fdatasync(jfd) == -1) {
 		return -1;
 	}
+	hd->phase = COPYING;
 	return publish(jfd, hd);
 }
 
-int
-journal_rewrite(int mfd, int jfd, off_t base, const struct region *r,
-    size_t n, off_t old_size, unsigned char *buf, size_t buflen)
+static int
+journal_data(int mfd, int jfd, struct head *hd, const struct region *r,
+    size_t n, unsigned char *buf, size_t buflen)
 {
-	struct head hd;
-	XXH3_state_t *h;
+	XXH3_state_t *h = new_hash();
 	off_t at = DATA_OFF;
 	size_t i;
-	int err, rc = 0;
+	int rc = 0;
 
-	memset(&hd, 0, sizeof(hd));
-	if (fill_identity(mfd, &hd) == -1 || (h = new_hash()) == NULL) {
+	if (h == NULL) {
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = copy(mfd, r[i].off, jfd, at, r[i].len, buf, buflen, h);
 		at += r[i].len;
 	}
+	hd->length = (uint64_t)(at - DATA_OFF);
+	return end_hash(h, rc, &hd->data_hash);
+}
+
+enum journal_result
+journal_rewrite(int mfd, int jfd, off_t base, const struct region *r,
+    size_t n, off_t old_size, uint64_t prefix, unsigned char *buf,
+    size_t buflen)
+{
+	struct head hd;
+	int err;
+
+	memset(&hd, 0, sizeof(hd));
+	if (empty_journal(jfd) == -1) {
+		return JOURNAL_UNWRITTEN;
+	}
 	hd.seq = 1;
 	hd.base = (uint64_t)base;
-	hd.length = (uint64_t)(at - DATA_OFF);
 	hd.old_size = (uint64_t)old_size;
-	if (end_hash(h, rc, &hd.data_hash) == -1 ||
-	    seal(mfd, jfd, &hd, buf, buflen) == -1) {
-		goto undo;
+	hd.prefix = prefix;
+	if (getrandom(hd.mark, sizeof(hd.mark), 0) != sizeof(hd.mark)) {
+		return JOURNAL_UNWRITTEN;
 	}
-	return apply(mfd, jfd, &hd, 1, buf, buflen);
-undo:
-	err = errno;
-	clear(jfd);
-	errno = err;
-	return -1;
+	hd.mark[0] = '\0';
+	if (fill_identity(mfd, &hd) == -1 ||
+	    journal_data(mfd, jfd, &hd, r, n, buf, buflen) == -1 ||
+	    seal(mfd, jfd, &hd, buf, buflen) == -1) {
+		err = errno;
+		clear(jfd);
+		errno = err;
+		return JOURNAL_UNWRITTEN;
+	}
+	if (copy_in(mfd, jfd, &hd, buf, buflen) == -1 ||
+	    finish(mfd, jfd, &hd) == -1) {
+		return JOURNAL_PENDING;
+	}
+	return JOURNAL_DONE;
 }
 
 static int
@@ -265,7 +338,9 @@ valid_head(const unsigned char *slot, struct head *hd)
 {
 	memcpy(hd, slot, sizeof(*hd));
 	return memcmp(hd->magic, MAGIC, sizeof(hd->magic)) == 0 &&
-	    hd->self_hash == head_hash(hd) && hd->seq > 0;
+	    hd->self_hash == head_hash(hd) && hd->seq > 0 &&
+	    (hd->phase == COPYING || hd->phase == IN_PLACE) &&
+	    hd->base + hd->length < hd->old_size;
 }
 
 /* The newest valid header, or -1 if none is (nothing was published). */
@@ -288,29 +363,51 @@ newest_head(int jfd, struct head *hd)
 	return 0;
 }
 
-/* Was the truncation done? The stale bytes are still there if not. */
+/* A journal that no longer describes the mailbox: nothing is written. */
 static int
-truncated(int mfd, const struct head *hd, off_t size, unsigned char *buf,
-    size_t buflen, int *yes)
+drop(int jfd, const char *why)
 {
-	off_t stale = (off_t)(hd->base + hd->length);
-	uint64_t v;
+	log_msg(LOG_WARNING, "update journal dropped: %s; messages deleted "
+	    "in the interrupted session may reappear", why);
+	return clear(jfd);
+}
 
-	if (size < (off_t)hd->old_size) {
-		*yes = 1;
+static int
+mark_present(int mfd, const struct head *hd, off_t size, int *yes)
+{
+	unsigned char m[MARK_MAX];
+	size_t k = mark_len(hd);
+
+	*yes = 0;
+	if (size < new_end(hd) + (off_t)k) {
 		return 0;
 	}
-	if (hash_range(mfd, stale, (off_t)hd->old_size - stale, buf, buflen,
-	    &v) == -1) {
+	if (read_at(mfd, m, k, new_end(hd)) == -1) {
 		return -1;
 	}
-	*yes = v != hd->stale_hash;
+	*yes = memcmp(m, hd->mark, k) == 0;
 	return 0;
 }
 
-/* Mail delivered after the crash joins the journal's data, then applies. */
 static int
-adopt_and_apply(int mfd, int jfd, struct head *hd, off_t size,
+range_is(int mfd, off_t off, off_t len, uint64_t want, unsigned char *buf,
+    size_t buflen, int *yes)
+{
+	uint64_t v;
+
+	if (hash_range(mfd, off, len, buf, buflen, &v) == -1) {
+		return -1;
+	}
+	*yes = v == want;
+	return 0;
+}
+
+/*
+ * Mail delivered at old_size after the crash joins the journal's data,
+ * and a new COPYING header says so; then steps 2 and 3.
+ */
+static int
+adopt_and_finish(int mfd, int jfd, struct head *hd, off_t size,
     unsigned char *buf, size_t buflen)
 {
 	XXH3_state_t *h;
@@ -336,16 +433,69 @@ adopt_and_apply(int mfd, int jfd, struct head *hd, off_t size,
 			return -1;
 		}
 	}
-	return apply(mfd, jfd, hd, 1, buf, buflen);
+	if (hd->phase == COPYING && copy_in(mfd, jfd, hd, buf, buflen) == -1) {
+		return -1;
+	}
+	return finish(mfd, jfd, hd);
+}
+
+/* Crashed in step 1 or 2: the bytes past the new end are still ours. */
+static int
+recover_copying(int mfd, int jfd, struct head *hd, off_t size,
+    unsigned char *buf, size_t buflen)
+{
+	int stale, marked;
+
+	if (size < (off_t)hd->old_size) {
+		return drop(jfd, "the mailbox is shorter than before");
+	}
+	if (range_is(mfd, new_end(hd), (off_t)hd->old_size - new_end(hd),
+	    hd->stale_hash, buf, buflen, &stale) == -1 ||
+	    mark_present(mfd, hd, size, &marked) == -1) {
+		return -1;
+	}
+	if (!stale && !marked) {
+		return drop(jfd, "the mailbox was changed after the crash");
+	}
+	return adopt_and_finish(mfd, jfd, hd, size, buf, buflen);
+}
+
+/* Crashed in step 3: the marker tells whether the truncation happened. */
+static int
+recover_in_place(int mfd, int jfd, struct head *hd, off_t size,
+    unsigned char *buf, size_t buflen)
+{
+	int intact, marked;
+
+	if (size < new_end(hd)) {
+		return drop(jfd, "the mailbox is shorter than the update left it");
+	}
+	if (range_is(mfd, (off_t)hd->base, (off_t)hd->length, hd->data_hash,
+	    buf, buflen, &intact) == -1 ||
+	    mark_present(mfd, hd, size, &marked) == -1) {
+		return -1;
+	}
+	if (!intact) {
+		return drop(jfd, "the mailbox was changed after the crash");
+	}
+	if (!marked) {
+		return clear(jfd);
+	}
+	hd->phase = COPYING;
+	if (size > (off_t)hd->old_size) {
+		return adopt_and_finish(mfd, jfd, hd, size, buf, buflen);
+	}
+	return finish(mfd, jfd, hd);
 }
 
 int
-journal_recover(int mfd, int jfd, unsigned char *buf, size_t buflen)
+journal_recover(int mfd, int jfd, journal_digest_fn *digest, void *ctx,
+    unsigned char *buf, size_t buflen)
 {
 	struct head hd, id;
 	struct stat st;
-	uint64_t v;
-	int done;
+	uint64_t prefix;
+	int ok;
 
 	if (fstat(jfd, &st) == -1 || st.st_size == 0) {
 		return 0;
@@ -359,22 +509,23 @@ journal_recover(int mfd, int jfd, unsigned char *buf, size_t buflen)
 		return -1;
 	}
 	if (id.dev != hd.dev || id.ino != hd.ino) {
-		log_msg(LOG_WARNING, "discarding a journal for a mailbox that "
-		    "has been replaced");
-		return clear(jfd);
+		return drop(jfd, "the mailbox was replaced");
 	}
-	if (hash_range(jfd, DATA_OFF, (off_t)hd.length, buf, buflen,
-	    &v) == -1 || v != hd.data_hash) {
-		log_msg(LOG_ERR, "journal data damaged; mailbox left as it is");
+	if (range_is(jfd, DATA_OFF, (off_t)hd.length, hd.data_hash, buf,
+	    buflen, &ok) == -1 || !ok) {
+		log_msg(LOG_ERR, "update journal damaged; mailbox left as it is");
 		errno = EIO;
 		return -1;
 	}
-	if (truncated(mfd, &hd, st.st_size, buf, buflen, &done) == -1) {
+	if (digest(ctx, (off_t)hd.base, &prefix) == -1) {
 		return -1;
 	}
-	log_msg(LOG_NOTICE, "completing an interrupted update");
-	if (done) {
-		return apply(mfd, jfd, &hd, 0, buf, buflen);
+	if (prefix != hd.prefix) {
+		return drop(jfd, "the mailbox was changed after the crash");
 	}
-	return adopt_and_apply(mfd, jfd, &hd, st.st_size, buf, buflen);
+	log_msg(LOG_NOTICE, "completing an interrupted update");
+	if (hd.phase == IN_PLACE) {
+		return recover_in_place(mfd, jfd, &hd, st.st_size, buf, buflen);
+	}
+	return recover_copying(mfd, jfd, &hd, st.st_size, buf, buflen);
 }

@@ -10,6 +10,7 @@
 #define POP3D_JOURNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct region {
@@ -18,21 +19,37 @@ struct region {
 };
 
 /*
- * Makes the mailbox mfd read [0, base) followed by the regions (which lie
- * at or after base, in order), where it now ends at old_size. jfd is the
- * empty session file; buf (len bytes) is scratch space. 0 on success; -1
- * with errno if the journal could not be written (the mailbox is then
- * untouched) or if the mailbox could not be rewritten (the journal then
- * finishes the job at the next session).
+ * What the mailbox's [0, base) holds, as a digest of its message index:
+ * recovery compares it before it writes anything, so that a journal is
+ * never applied to a mailbox another program rewrote after the crash.
+ * 0 on success, -1 if it cannot be computed.
  */
-int	journal_rewrite(int, int, off_t, const struct region *, size_t, off_t,
-	    unsigned char *, size_t);
+typedef int journal_digest_fn(void *, off_t, uint64_t *);
+
+enum journal_result {
+	JOURNAL_DONE,
+	JOURNAL_UNWRITTEN,	/* the journal could not be written: the
+				   mailbox is untouched (errno says why) */
+	JOURNAL_PENDING		/* the mailbox could not be rewritten: the
+				   next session completes the journal */
+};
 
 /*
- * Completes a rewrite a crash interrupted, if jfd holds one. 0 when there
- * was nothing to do or it is done; -1 with errno when it cannot be done
+ * Makes the mailbox mfd read [0, base) followed by the regions (which lie
+ * at or after base, in order), where it now ends at old_size; prefix is
+ * the digest of [0, base). jfd is the empty session file; buf (len bytes)
+ * is scratch space.
+ */
+enum journal_result journal_rewrite(int, int, off_t, const struct region *,
+	    size_t, off_t, uint64_t, unsigned char *, size_t);
+
+/*
+ * Completes a rewrite a crash interrupted, if jfd holds one; a journal
+ * that no longer fits the mailbox is dropped (deleted messages then stay).
+ * 0 when done or nothing was to do; -1 with errno when it cannot be done
  * now (the journal is kept).
  */
-int	journal_recover(int, int, unsigned char *, size_t);
+int	journal_recover(int, int, journal_digest_fn *, void *, unsigned char *,
+	    size_t);
 
 #endif

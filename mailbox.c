@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "lockd.h"
 #include "log.h"
@@ -248,6 +249,49 @@ take_session_lock(struct mailbox *mb, int chan)
 	return MBX_OK;
 }
 
+/*
+ * What journal.c compares before it completes an update: the index of the
+ * messages before base, as the last update saw them.
+ */
+static uint64_t
+index_digest(const struct msg *msgs, size_t count, off_t base)
+{
+	XXH3_state_t *h = XXH3_createState();
+	uint64_t v = 0;
+	size_t i;
+
+	if (h == NULL) {
+		return 0;
+	}
+	XXH3_64bits_reset(h);
+	XXH3_64bits_update(h, &base, sizeof(base));
+	for (i = 0; i < count && msgs[i].from < base; i++) {
+		XXH3_64bits_update(h, &msgs[i].from, sizeof(msgs[i].from));
+		XXH3_64bits_update(h, &msgs[i].start, sizeof(msgs[i].start));
+		XXH3_64bits_update(h, &msgs[i].len, sizeof(msgs[i].len));
+		XXH3_64bits_update(h, msgs[i].hash, sizeof(msgs[i].hash));
+	}
+	v = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	return v;
+}
+
+static int
+prefix_digest(void *ctx, off_t base, uint64_t *out)
+{
+	struct mailbox *mb = ctx;
+	struct msg *msgs = NULL;
+	size_t count = 0;
+	off_t end;
+
+	if (scan_range(mb, 0, base, &msgs, &count, &end) != MBX_OK) {
+		return -1;
+	}
+	*out = end == base ? index_digest(msgs, count, base) : 0;
+	free(msgs);
+	return 0;
+}
+
 /* Under the locks: finish an interrupted update, then index. */
 static enum mbx_status
 load(struct mailbox *mb)
@@ -258,8 +302,8 @@ load(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	if (journal_recover(mb->fd, mb->session_fd, mb->buf,
-	    READ_BUFFER) == -1) {
+	if (journal_recover(mb->fd, mb->session_fd, prefix_digest, mb,
+	    mb->buf, READ_BUFFER) == -1) {
 		s = refuse(mb, MBX_TEMP, "an interrupted update cannot be "
 		    "completed");
 	} else {
@@ -449,7 +493,7 @@ rewrite(struct mailbox *mb, const struct msg *now, size_t count, off_t end)
 	struct region *r;
 	size_t n;
 	off_t base;
-	int rc;
+	enum journal_result rc;
 
 	if (plan(now, count, end, &base, &r, &n) == -1) {
 		return refuse(mb, MBX_TEMP, "out of memory");
@@ -458,14 +502,20 @@ rewrite(struct mailbox *mb, const struct msg *now, size_t count, off_t end)
 		return MBX_OK;
 	}
 	mb->cached = 0;
-	rc = journal_rewrite(mb->fd, mb->session_fd, base, r, n, end, mb->buf,
-	    READ_BUFFER);
+	rc = journal_rewrite(mb->fd, mb->session_fd, base, r, n, end,
+	    index_digest(now, count, base), mb->buf, READ_BUFFER);
 	free(r);
-	if (rc == -1) {
+	switch (rc) {
+	case JOURNAL_DONE:
+		return MBX_OK;
+	case JOURNAL_UNWRITTEN:
 		return refuse(mb, MBX_TEMP, errno == ENOSPC ?
-		    "no space for the update journal" : "mailbox write error");
+		    "no space for the update journal, nothing deleted" :
+		    "the update journal cannot be written, nothing deleted");
+	default:
+		return refuse(mb, MBX_TEMP, "mailbox write error; the next "
+		    "session completes the update");
 	}
-	return MBX_OK;
 }
 
 enum mbx_status

@@ -250,8 +250,9 @@ reply_update(struct pop3 *p, enum mbx_status s)
 	switch (s) {
 	case MBX_OK:
 		if (p->mbox.unmatched > 0) {
-			reply_ok(&p->io, "bye; %zu deleted messages were changed "
-			    "by another program and kept", p->mbox.unmatched);
+			reply_ok(&p->io, "bye; %zu deleted messages were not "
+			    "found unchanged and were left alone",
+			    p->mbox.unmatched);
 		} else {
 			reply_ok(&p->io, "bye");
 		}
@@ -260,8 +261,7 @@ reply_update(struct pop3 *p, enum mbx_status s)
 		reply_err(&p->io, "IN-USE", "mailbox locked, nothing deleted");
 		break;
 	default:
-		reply_err(&p->io, "SYS/TEMP", "%s; no message lost",
-		    p->mbox.problem);
+		reply_err(&p->io, "SYS/TEMP", "%s", p->mbox.problem);
 		break;
 	}
 }
@@ -286,8 +286,8 @@ sess_quit(struct pop3 *p, const struct cmd *c)
 		    p->mbox.problem, p->logname);
 		p->deleted = 0;
 	} else if (p->mbox.unmatched > 0) {
-		log_msg(LOG_WARNING, "%zu deleted messages were changed by "
-		    "another program and kept, user=%s", p->mbox.unmatched,
+		log_msg(LOG_WARNING, "%zu deleted messages were not found "
+		    "unchanged and were left alone, user=%s", p->mbox.unmatched,
 		    p->logname);
 		p->deleted -= (unsigned int)p->mbox.unmatched;
 	}

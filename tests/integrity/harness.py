@@ -391,6 +391,17 @@ class Trace:
                     return n
         return None
 
+    def clears_journal(self, i):
+        """Whether call i empties the journal after the mailbox was
+        truncated: an error there leaves a complete update (journal.c's
+        finish() only logs it) and a journal the next session discards."""
+        name, fd, a, _ = self.calls[i]
+        if fd != self.jfd or not (name == "fsync" or
+                                  (name == "ftruncate" and a == 0)):
+            return False
+        return any(c[0] == "ftruncate" and c[1] != self.jfd
+                   for c in self.calls[:i])
+
     def describe(self, i):
         name, fd, a, b = self.calls[i]
         what = "journal" if fd == self.jfd else "mailbox"
