@@ -45,6 +45,9 @@ mailbox_path(char *out, size_t outlen, const char *tmpl, const char *user,
 			r = append(out, outlen, &o, p, 1);
 		} else if (*++p == 'u' || *p == 'h') {
 			s = *p == 'u' ? user : home;
+			if (*s == '\0') {
+				return -1;
+			}
 			r = append(out, outlen, &o, s, strlen(s));
 		} else if (*p == '%') {
 			r = append(out, outlen, &o, "%", 1);
@@ -180,6 +183,9 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
+	if (mb->scan_xuidl) {
+		mbox_scan_want_xuidl(s);
+	}
 	mb->cached = 0;
 	while (!eof) {
 		want = READ_BUFFER - have;
@@ -192,7 +198,8 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 			return refuse(mb, MBX_TEMP, "mailbox read error");
 		}
 		got = have + (size_t)n;
-		eof = (size_t)n < want || got < READ_BUFFER;
+		eof = (size_t)n < want || got < READ_BUFFER ||
+		    (to != -1 && off + (off_t)got >= to);
 		used = mbox_scan(s, mb->buf, got, off, eof);
 		if (used == -1 || off + used > MAILBOX_BYTES_MAX) {
 			mbox_scan_free(s);
@@ -204,6 +211,10 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	}
 	*end = off;
 	*msgs = mbox_scan_finish(s, off, count);
+	if (mb->scan_xuidl) {
+		mb->xuidl_pool = mbox_scan_take_pool(s);
+		mb->scan_xuidl = 0;
+	}
 	mbox_scan_free(s);
 	if (*msgs == NULL && *count != 0) {
 		return refuse(mb, MBX_TEMP, "out of memory");
@@ -247,6 +258,14 @@ take_session_lock(struct mailbox *mb, int chan)
 		    refuse(mb, MBX_TEMP, "session lock failed");
 	}
 	return MBX_OK;
+}
+
+/* The session's index, with X-UIDL values when asked for. */
+static enum mbx_status
+scan_index(struct mailbox *mb)
+{
+	mb->scan_xuidl = mb->want_xuidl;
+	return scan_range(mb, 0, -1, &mb->msgs, &mb->count, &mb->end);
 }
 
 /*
@@ -307,19 +326,20 @@ load(struct mailbox *mb)
 		s = refuse(mb, MBX_TEMP, "an interrupted update cannot be "
 		    "completed");
 	} else {
-		s = scan_range(mb, 0, -1, &mb->msgs, &mb->count, &mb->end);
+		s = scan_index(mb);
 	}
 	lock_release(&mb->lock);
 	return s;
 }
 
 enum mbx_status
-mailbox_open(struct mailbox *mb, const char *path, int chan)
+mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
 {
 	enum mbx_status s;
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
+	mb->want_xuidl = xuidl;
 	mb->fd = -1;
 	mb->session_fd = -1;
 	if (n >= sizeof(mb->path)) {
@@ -561,6 +581,8 @@ mailbox_close(struct mailbox *mb)
 	}
 	free(mb->msgs);
 	free(mb->buf);
+	free(mb->xuidl_pool);
 	mb->msgs = NULL;
 	mb->buf = NULL;
+	mb->xuidl_pool = NULL;
 }

@@ -34,20 +34,25 @@ struct mailbox {
 	size_t		 cached;	/* 1 + the message whose region buf holds */
 	const char	*problem;	/* for the log, when not MBX_OK */
 	size_t		 unmatched;	/* deletions that could not be applied */
+	int		 want_xuidl;	/* honour X-UIDL headers */
+	int		 scan_xuidl;	/* this scan collects them */
+	char		*xuidl_pool;	/* their values, see mbox_uidl() */
 };
 
 /*
  * Expands %u (user), %h (home) and %% in template into out. 0 on success;
- * -1 for an unknown escape, a relative result or one that does not fit.
+ * -1 for an unknown escape, an empty user or home, a relative result or
+ * one that does not fit.
  */
 int	mailbox_path(char *, size_t, const char *, const char *, const char *);
 
 /*
  * Opens and indexes the mailbox at path for the calling user; chan leads
- * to the lock helper. A second session on the same mailbox gets
- * MBX_IN_USE at once; an update a crash interrupted is completed first.
+ * to the lock helper; xuidl: honour X-UIDL headers (see mbox.h). A second
+ * session on the same mailbox gets MBX_IN_USE at once; an update a crash
+ * interrupted is completed first.
  */
-enum mbx_status mailbox_open(struct mailbox *, const char *, int);
+enum mbx_status mailbox_open(struct mailbox *, const char *, int, int);
 
 /* pread() of the mailbox; -1 with errno on failure. */
 ssize_t	mailbox_read(struct mailbox *, void *, size_t, off_t);

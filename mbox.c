@@ -9,6 +9,7 @@
  * Text before the first From_ line is a message of its own unless it is
  * only empty lines.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ struct scan {
 	int		 last_cr;	/* the last byte seen was CR */
 	off_t		 blank_at;	/* offset of a held-back empty line */
 	size_t		 blank_len;	/* its length, 0 if none is held */
+	int		 want_xuidl;
+	char		*pool;		/* X-UIDL values, NUL-terminated */
+	size_t		 pool_len;
+	size_t		 pool_cap;
 };
 
 /*
@@ -68,7 +73,78 @@ mbox_scan_free(struct scan *s)
 	}
 	XXH3_freeState(s->xx);
 	free(s->msgs);
+	free(s->pool);
 	free(s);
+}
+
+void
+mbox_scan_want_xuidl(struct scan *s)
+{
+	s->want_xuidl = 1;
+}
+
+char *
+mbox_scan_take_pool(struct scan *s)
+{
+	char *p = s->pool;
+
+	s->pool = NULL;
+	s->pool_len = s->pool_cap = 0;
+	return p;
+}
+
+static int
+pool_add(struct scan *s, const unsigned char *v, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (s->pool_cap - s->pool_len < len + 1) {
+		cap = s->pool_cap == 0 ? 4096 : s->pool_cap * 2;
+		p = realloc(s->pool, cap);
+		if (p == NULL) {
+			return -1;
+		}
+		s->pool = p;
+		s->pool_cap = cap;
+	}
+	memcpy(s->pool + s->pool_len, v, len);
+	s->pool[s->pool_len + len] = '\0';
+	s->pool_len += len + 1;
+	return 0;
+}
+
+/*
+ * "X-UIDL: value" as servers that wrote it left it; a value that is not
+ * a valid UIDL is ignored. p holds the header line, n bytes of it.
+ */
+static void
+take_xuidl(struct scan *s, const unsigned char *p, size_t n)
+{
+	struct msg *m = &s->msgs[s->count - 1];
+	size_t i = 7, start, end;
+
+	if (m->xuidl != 0 || n < 8 || strncasecmp((const char *)p, "X-UIDL:",
+	    7) != 0 || s->pool_len >= UINT32_MAX - UIDL_MAX) {
+		return;
+	}
+	while (i < n && (p[i] == ' ' || p[i] == '\t')) {
+		i++;
+	}
+	start = i;
+	while (i < n && p[i] > 0x20 && p[i] < 0x7f) {
+		i++;
+	}
+	end = i;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')) {
+		i++;
+	}
+	if (end == start || end - start > UIDL_MAX || (i < n && p[i] != '\n') ||
+	    pool_add(s, p + start, end - start) == -1) {
+		return;
+	}
+	m->xuidl = (unsigned int)(s->pool_len - (end - start) - 1) + 1;
+	m->xuidl_len = (unsigned char)(end - start);
 }
 
 static int
@@ -219,6 +295,9 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 	}
 	if (s->in_header && p[0] != ' ' && p[0] != '\t') {
 		s->excluding = is_volatile_header(p, avail);
+		if (s->want_xuidl) {
+			take_xuidl(s, p, n);
+		}
 	}
 	return s->in_header && s->excluding ? LINE_HIDDEN : LINE_TEXT;
 }
@@ -334,6 +413,51 @@ number_duplicates(struct msg *msgs, size_t count)
 	return 0;
 }
 
+static int
+by_xuidl_then_offset(const void *a, const void *b, void *pool)
+{
+	const struct msg *x = *(const struct msg *const *)a;
+	const struct msg *y = *(const struct msg *const *)b;
+	int c = strcmp((const char *)pool + x->xuidl - 1,
+	    (const char *)pool + y->xuidl - 1);
+
+	if (c != 0) {
+		return c;
+	}
+	return (x->from > y->from) - (x->from < y->from);
+}
+
+/* An X-UIDL that repeats is no id: every copy after the first loses it. */
+static int
+drop_repeated_xuidls(struct scan *s)
+{
+	struct msg **order;
+	size_t i, k = 0;
+
+	if (s->pool == NULL) {
+		return 0;
+	}
+	order = reallocarray(NULL, s->count, sizeof(*order));
+	if (order == NULL) {
+		return -1;
+	}
+	for (i = 0; i < s->count; i++) {
+		if (s->msgs[i].xuidl != 0) {
+			order[k++] = &s->msgs[i];
+		}
+	}
+	qsort_r(order, k, sizeof(*order), by_xuidl_then_offset, s->pool);
+	for (i = k; i > 1; i--) {
+		if (strcmp(s->pool + order[i - 1]->xuidl - 1,
+		    s->pool + order[i - 2]->xuidl - 1) == 0) {
+			order[i - 1]->xuidl = 0;
+			order[i - 1]->xuidl_len = 0;
+		}
+	}
+	free(order);
+	return 0;
+}
+
 struct msg *
 mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 {
@@ -347,7 +471,8 @@ mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 	if (s->count == 0) {
 		return NULL;
 	}
-	if (number_duplicates(s->msgs, s->count) == -1) {
+	if (number_duplicates(s->msgs, s->count) == -1 ||
+	    drop_repeated_xuidls(s) == -1) {
 		*n = 1;
 		return NULL;
 	}
@@ -358,11 +483,16 @@ mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 }
 
 void
-mbox_uidl(const struct msg *m, char out[UIDL_MAX + 1])
+mbox_uidl(const struct msg *m, const char *pool, char out[UIDL_MAX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
+	if (pool != NULL && m->xuidl != 0) {
+		memcpy(out, pool + m->xuidl - 1, m->xuidl_len);
+		out[m->xuidl_len] = '\0';
+		return;
+	}
 	for (i = 0; i < sizeof(m->hash); i++) {
 		out[2 * i] = hex[m->hash[i] >> 4];
 		out[2 * i + 1] = hex[m->hash[i] & 0x0f];

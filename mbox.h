@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Length of a UIDL: 32 hex digits, '-', up to 7 digits of duplicate number. */
-#define UIDL_MAX	41
+/* RFC 1939 section 7: a unique-id is 1 to 70 octets. */
+#define UIDL_MAX	70
 
 struct msg {
 	off_t		 from;		/* the From_ line, or start if none */
@@ -19,6 +19,8 @@ struct msg {
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
 	unsigned int	 dup;		/* earlier messages with the same hash */
+	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
+	unsigned char	 xuidl_len;
 	unsigned char	 deleted;
 };
 
@@ -27,6 +29,16 @@ struct scan;
 /* NULL when out of memory. */
 struct scan *mbox_scan_new(void);
 void	mbox_scan_free(struct scan *);
+
+/*
+ * Also collect each message's first well-formed "X-UIDL:" header value
+ * (1..70 octets of 0x21..0x7e) into a pool; mbox_scan_finish() keeps
+ * only values that are unique in the mailbox.
+ */
+void	mbox_scan_want_xuidl(struct scan *);
+
+/* The pool after mbox_scan_finish(); the caller frees it. */
+char	*mbox_scan_take_pool(struct scan *);
 
 /*
  * Feeds (buf, len), which starts at file offset base; a scan starts at
@@ -44,8 +56,12 @@ ssize_t	mbox_scan(struct scan *, const unsigned char *, size_t, off_t, int);
  */
 struct msg *mbox_scan_finish(struct scan *, off_t, size_t *);
 
-/* Writes the UIDL of m (RFC 1939: 0x21..0x7e, at most 70) to out. */
-void	mbox_uidl(const struct msg *, char out[UIDL_MAX + 1]);
+/*
+ * Writes the UIDL of m (RFC 1939: 0x21..0x7e, at most 70) to out: its
+ * X-UIDL value when it has one in pool (which may be NULL), else the
+ * content hash.
+ */
+void	mbox_uidl(const struct msg *, const char *, char out[UIDL_MAX + 1]);
 
 /*
  * TOP n k (RFC 1939): the header, the blank line after it and k body

@@ -95,23 +95,6 @@ enum ending {
 	END_REFUSED	/* the maildrop could not be opened */
 };
 
-/*
- * RFC 2449 section 5, RFC 5034 section 3: the TRANSACTION list repeats
- * what was announced before login. EXPIRE NEVER is true: pop3d never
- * deletes a message the client did not.
- */
-void
-reply_capa(struct pop3 *p)
-{
-	reply_ok(&p->io, "capability list follows");
-	io_printf(&p->io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-	    "PIPELINING\r\nEXPIRE NEVER\r\nUTF8 USER\r\n");
-	if (!p->cfg->no_plaintext) {
-		io_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n");
-	}
-	io_printf(&p->io, "IMPLEMENTATION pop3d-%s\r\n.\r\n", POP3D_VERSION);
-}
-
 static enum verdict
 run_line(struct pop3 *p, const struct command *table,
     const unsigned char *line, size_t len)
@@ -197,7 +180,7 @@ usage(FILE *f, int status)
 	    "[-s|--pam-service=NAME] [-p|--passwd-file=FILE]\n"
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
-	    "             [--no-plaintext]\n"
+	    "             [--no-plaintext] [--x-uidl]\n"
 	    "             [-V|--version] [-h|--help]\n");
 	exit(status);
 }
@@ -244,6 +227,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "privsep-user", required_argument, NULL, 'U' },
 		{ "privsep-dir", required_argument, NULL, 'D' },
 		{ "no-plaintext", no_argument, NULL, 'P' },
+		{ "x-uidl", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -282,6 +266,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'P':
 			cfg->no_plaintext = 1;
+			break;
+		case 'X':
+			cfg->x_uidl = 1;
 			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
@@ -551,7 +538,7 @@ open_maildrop(struct pop3 *p, const char *path, int lockd)
 		s = MBX_PERM;
 		p->mbox.problem = "mailbox path too long";
 	} else {
-		s = mailbox_open(&p->mbox, path, lockd);
+		s = mailbox_open(&p->mbox, path, lockd, p->cfg->x_uidl);
 	}
 	if (s == MBX_OK) {
 		for (i = 0; i < p->mbox.count; i++) {

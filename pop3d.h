@@ -20,6 +20,7 @@ struct config {
 	int		 timeout;	/* seconds, TRANSACTION */
 	int		 debug;		/* log to stderr as well */
 	int		 no_plaintext;	/* refuse credentials in the clear */
+	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
 	const char	*privsep_user;	/* the pre-login account */
 	const char	*privsep_dir;	/* its empty chroot */
 };
@@ -54,9 +55,6 @@ enum verdict {
 
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
-/* The capability list (RFC 2449), the same in both states. */
-void	reply_capa(struct pop3 *);
-
 /* authz.c: AUTHORIZATION, run unprivileged. */
 handler_fn authz_user, authz_pass, authz_auth, authz_utf8, authz_quit,
     authz_not_yet;
@@ -64,6 +62,7 @@ handler_fn authz_user, authz_pass, authz_auth, authz_utf8, authz_quit,
 /* session.c: TRANSACTION, run as the user. */
 handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,
     sess_top, sess_uidl, sess_quit, sess_not_now;
+/* CAPA (RFC 2449), the same in both states. */
 handler_fn any_capa;
 
 #endif

@@ -118,10 +118,11 @@ parse_number(const unsigned char *p, size_t len, unsigned long max,
 	return 0;
 }
 
+/* RFC 2449 section 4: a reply line is at most 512 octets with its CRLF. */
 static void
 reply_v(struct io *io, const char *head, const char *fmt, va_list ap)
 {
-	char text[LINE_MAX_OCTETS * 2];
+	char text[512 - 2 - sizeof("-ERR [SYS/TEMP] ")];
 	int n;
 
 	n = vsnprintf(text, sizeof(text), fmt, ap);

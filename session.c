@@ -84,7 +84,7 @@ sess_uidl(struct pop3 *p, const struct cmd *c)
 	if (c->nargs == 1) {
 		m = message_arg(p, c, 0);
 		if (m != NULL) {
-			mbox_uidl(m, uidl);
+			mbox_uidl(m, p->mbox.xuidl_pool, uidl);
 			reply_ok(&p->io, "%lu %s", number_of(p, m), uidl);
 		}
 		return V_NEXT;
@@ -92,7 +92,7 @@ sess_uidl(struct pop3 *p, const struct cmd *c)
 	reply_ok(&p->io, "unique-id listing follows");
 	for (i = 0; i < p->mbox.count; i++) {
 		if (!p->mbox.msgs[i].deleted) {
-			mbox_uidl(&p->mbox.msgs[i], uidl);
+			mbox_uidl(&p->mbox.msgs[i], p->mbox.xuidl_pool, uidl);
 			io_printf(&p->io, "%zu %s\r\n", i + 1, uidl);
 		}
 	}
@@ -305,10 +305,22 @@ sess_not_now(struct pop3 *p, const struct cmd *c)
 	return V_MISUSE;
 }
 
+/*
+ * RFC 2449 section 5, RFC 5034 section 3: the TRANSACTION list repeats
+ * what was announced before login. EXPIRE NEVER is true: pop3d never
+ * deletes a message the client did not.
+ */
 enum verdict
 any_capa(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
-	reply_capa(p);
+	reply_ok(&p->io, "capability list follows");
+	io_printf(&p->io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+	    "PIPELINING\r\nEXPIRE NEVER\r\nUTF8 USER\r\n");
+	if (!p->cfg->no_plaintext) {
+		io_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n");
+	}
+	io_printf(&p->io, "IMPLEMENTATION pop3d-%s\r\n.\r\n", POP3D_VERSION);
 	return V_NEXT;
 }
+

@@ -1,0 +1,200 @@
+/*
+ * auth.c: one line of a passwd(5)-format file, as the passwd-file check
+ * reads it. PAM and crypt(3) belong to the integration tests.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "tests/unit.h"
+
+static int
+parse_n(const char *line, size_t len, struct account *a, const char **hash,
+    size_t *hashlen)
+{
+	return passwd_parse_line(line, len, a, hash, hashlen);
+}
+
+static int
+parse(const char *line)
+{
+	struct account a;
+	const char *hash;
+	size_t hashlen;
+
+	return parse_n(line, strlen(line), &a, &hash, &hashlen);
+}
+
+/* Refused, with every out-parameter left alone. */
+static void
+check_refused_n(const char *line, size_t len)
+{
+	struct account a, before;
+	const char *hash = NULL;
+	size_t hashlen = 77;
+
+	memset(&a, 0x5a, sizeof(a));
+	before = a;
+	ck_assert_msg(parse_n(line, len, &a, &hash, &hashlen) == -1,
+	    "\"%s\" accepted", show(line, len, 0));
+	ck_assert_mem_eq(&a, &before, sizeof(a));
+	ck_assert_ptr_null(hash);
+	ck_assert_uint_eq(hashlen, 77);
+}
+
+static void
+check_refused(const char *line)
+{
+	check_refused_n(line, strlen(line));
+}
+
+static void
+check_accepted(const char *line, const char *name, unsigned long uid,
+    unsigned long gid, const char *home)
+{
+	struct account a;
+	const char *hash = NULL;
+	size_t hashlen = 0;
+
+	ck_assert_msg(parse_n(line, strlen(line), &a, &hash, &hashlen) == 0,
+	    "\"%s\" refused", line);
+	ck_assert_str_eq(a.name, name);
+	ck_assert_uint_eq(a.uid, uid);
+	ck_assert_uint_eq(a.gid, gid);
+	ck_assert_str_eq(a.home, home);
+	ck_assert_ptr_eq(hash, line + strlen(name) + 1);
+	ck_assert_ptr_eq(hash + hashlen, strchr(hash, ':'));
+}
+
+START_TEST(test_passwd_valid_lines)
+{
+	check_accepted("bob:$y$j9T$salt$hash:1000:1001:Bob,,,:/home/bob:/bin/sh",
+	    "bob", 1000, 1001, "/home/bob");
+	check_accepted("root:x:0:0:root:/root:/bin/bash", "root", 0, 0,
+	    "/root");
+	check_accepted("a::1:2:::", "a", 1, 2, "");
+	check_accepted("b\xc3\xb6" "b:!:0000001000:7:g:/h b:/s", "b\xc3\xb6" "b",
+	    1000, 7, "/h b");
+}
+END_TEST
+
+START_TEST(test_passwd_largest_ids)
+{
+	check_accepted("u:x:4294967294:4294967294::/h:", "u", 4294967294UL,
+	    4294967294UL, "/h");
+	check_refused("u:x:4294967295:1::/h:");
+	check_refused("u:x:1:4294967295::/h:");
+	check_refused("u:x:4294967296:1::/h:");
+	check_refused("u:x:9999999999:1::/h:");
+	check_refused("u:x:99999999999:1::/h:");
+	check_refused("u:x:00000001000:1::/h:");
+	check_refused("u:x:18446744073709551617:1::/h:");
+}
+END_TEST
+
+START_TEST(test_passwd_malformed_ids)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", " 1", "1 ", "1x", "0x10", "1.0", "abc", "\t1"
+	};
+	char line[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "u:x:%s:1::/h:/s", bad[i]);
+		check_refused(line);
+		snprintf(line, sizeof(line), "u:x:1:%s::/h:/s", bad[i]);
+		check_refused(line);
+	}
+}
+END_TEST
+
+START_TEST(test_passwd_wrong_number_of_fields)
+{
+	check_refused("");
+	check_refused("bob");
+	check_refused("bob:x:1:1:g:/h");
+	check_refused("bob:x:1:1:g:/h:/s:");
+	check_refused("bob:x:1:1:g:/h:/s:extra");
+	check_refused("::::::");
+	check_refused(":x:1:1:g:/h:/s");
+}
+END_TEST
+
+START_TEST(test_passwd_reads_only_len_bytes)
+{
+	static const char line[] = "bob:x:1:2:g:/h:/s:extra";
+	struct account a;
+	const char *hash;
+	size_t hashlen;
+
+	ck_assert_int_eq(parse_n(line, strlen(line) - 6, &a, &hash, &hashlen),
+	    0);
+	ck_assert_str_eq(a.home, "/h");
+	check_refused_n(line, 5);
+}
+END_TEST
+
+START_TEST(test_passwd_nul_byte_is_refused)
+{
+	check_refused_n(LIT("bob:x:1:1:\0:/h:/s"));
+	check_refused_n(LIT("b\0b:x:1:1::/h:/s"));
+	check_refused_n(LIT("bob:x:1:1::/h:/s\0"));
+	check_refused_n(LIT("bob:x\0:1:1::/h:/s"));
+}
+END_TEST
+
+START_TEST(test_passwd_null_line_is_refused)
+{
+	struct account a;
+	const char *hash;
+	size_t hashlen;
+
+	ck_assert_int_eq(passwd_parse_line(NULL, 0, &a, &hash, &hashlen), -1);
+}
+END_TEST
+
+/* A line whose name has nlen bytes and whose home has hlen. */
+static char *
+long_line(size_t nlen, size_t hlen)
+{
+	char *line = malloc(nlen + hlen + 32);
+
+	ck_assert_ptr_nonnull(line);
+	memset(line, 'n', nlen);
+	memcpy(line + nlen, ":x:1:1::/", 10);
+	memset(line + nlen + 9, 'h', hlen - 1);
+	strcpy(line + nlen + 8 + hlen, ":/bin/sh");
+	return line;
+}
+
+START_TEST(test_passwd_long_name_and_home)
+{
+	char *line;
+
+	line = long_line(USER_MAX, HOME_MAX - 1);
+	ck_assert_int_eq(parse(line), 0);
+	free(line);
+	line = long_line(USER_MAX + 1, 10);
+	check_refused(line);
+	free(line);
+	line = long_line(10, HOME_MAX);
+	check_refused(line);
+	free(line);
+}
+END_TEST
+
+Suite *
+auth_suite(void)
+{
+	Suite *s = suite_create("auth");
+	TCase *tc = tcase_create("passwd_parse_line");
+
+	ADD_TESTS(tc, test_passwd_valid_lines, test_passwd_largest_ids,
+	    test_passwd_malformed_ids, test_passwd_wrong_number_of_fields,
+	    test_passwd_reads_only_len_bytes, test_passwd_nul_byte_is_refused,
+	    test_passwd_null_line_is_refused, test_passwd_long_name_and_home);
+	suite_add_tcase(s, tc);
+	return s;
+}

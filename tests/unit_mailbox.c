@@ -1,0 +1,870 @@
+/*
+ * mailbox.c: the path template, and real mailbox files in a temporary
+ * directory, each session with its own lock helper (lockd.c) forked as
+ * pop3d does: what is refused, what the index says, what verification
+ * finds, and what the file holds after mailbox_update() when other
+ * programs wrote to it meanwhile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockd.h"
+#include "mailbox.h"
+#include "params.h"
+#include "tests/unit.h"
+
+static char dir[64];
+
+/* Lock helpers started by the test, stopped by the fixture. */
+#define HELPERS_MAX	4
+
+static struct {
+	pid_t		 pid;
+	int		 chan;
+} helpers[HELPERS_MAX];
+static size_t nhelpers;
+
+/* The directory of a test case, made once: its tests empty it. */
+static void
+make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/pop3d-unit-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* dir/name in static storage, one of two slots. */
+static const char *
+path_of(const char *name, int slot)
+{
+	static char path[2][PATH_MAX];
+
+	snprintf(path[slot & 1], sizeof(path[0]), "%s/%s", dir, name);
+	return path[slot & 1];
+}
+
+/* Each helper exits, and cleanly, once its session's channel closes. */
+static void
+stop_helpers(void)
+{
+	int status;
+
+	for (; nhelpers > 0; nhelpers--) {
+		close(helpers[nhelpers - 1].chan);
+		ck_assert_int_eq(waitpid(helpers[nhelpers - 1].pid, &status,
+		    0), helpers[nhelpers - 1].pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "lock helper ended with status %#x", status);
+	}
+}
+
+/* Removes whatever a test left in the directory. */
+static void
+empty_dir(void)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) == -1 && rmdir(path) == -1) {
+			ck_abort_msg("cannot remove %s", path);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * Each test starts in an empty directory and ends with its helpers gone.
+ * A failed test skips its teardown (Check), hence the emptying up front
+ * and the unchecked removal of the directory at the end of the case.
+ */
+static void
+begin_test(void)
+{
+	nhelpers = 0;
+	empty_dir();
+}
+
+static void
+end_test(void)
+{
+	stop_helpers();
+	empty_dir();
+}
+
+static void
+remove_dir(void)
+{
+	empty_dir();
+	rmdir(dir);
+}
+
+/* Forks the lock helper for dir/mbox; returns the session's end. */
+static int
+start_helper(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	ck_assert_uint_lt(nhelpers, HELPERS_MAX);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    fds), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		close(fds[0]);
+		lockd_serve(fds[1], path_of("mbox", 0));
+	}
+	close(fds[1]);
+	helpers[nhelpers].pid = pid;
+	helpers[nhelpers].chan = fds[0];
+	nhelpers++;
+	return fds[0];
+}
+
+static void
+write_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path_of(name, 0), O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+append_file(const char *name, const char *text)
+{
+	int fd = open(path_of(name, 0), O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The file holds exactly want. */
+static void
+check_file(const char *name, const char *want)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path_of(name, 0), O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	ck_assert_bytes_str(buf, (size_t)n, want);
+}
+
+/* No dot-lock is left, and the journal in the session file is empty. */
+static void
+check_unlocked(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(path_of("mbox.lock", 0), &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	if (lstat(path_of("mbox.pop3d", 0), &st) == 0) {
+		ck_assert_int_eq(st.st_size, 0);
+	}
+}
+
+/* Opens dir/name with a helper of its own and checks the status. */
+static void
+open_as(struct mailbox *mb, const char *name, enum mbx_status want)
+{
+	enum mbx_status st = mailbox_open(mb, path_of(name, 1), start_helper(), 0);
+
+	ck_assert_msg(st == want, "mailbox_open: %d (%s), want %d", st,
+	    mb->problem != NULL ? mb->problem : "", want);
+	ck_assert(st == MBX_OK || mb->problem != NULL);
+}
+
+/* dir/mbox is refused as not ours to serve. */
+static void
+check_refused(void)
+{
+	struct mailbox mb;
+
+	open_as(&mb, "mbox", MBX_PERM);
+	ck_assert_uint_eq(mb.count, 0);
+	mailbox_close(&mb);
+	check_unlocked();
+}
+
+START_TEST(test_open_missing_file_is_empty_maildrop)
+{
+	struct mailbox mb;
+
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_int_eq(mb.fd, -1);
+	ck_assert_uint_eq(mb.count, 0);
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	mailbox_close(&mb);
+	mailbox_close(&mb);
+	check_unlocked();
+}
+END_TEST
+
+#define SKIPPED		1
+
+static int
+make_symlink(void)
+{
+	write_file("real", LIT("From a\n\nx\n"), 0600);
+	return symlink(path_of("real", 0), path_of("mbox", 1));
+}
+
+static int
+make_dangling_symlink(void)
+{
+	return symlink("nowhere", path_of("mbox", 0));
+}
+
+static int
+make_fifo(void)
+{
+	return mkfifo(path_of("mbox", 0), 0600);
+}
+
+static int
+make_directory(void)
+{
+	return mkdir(path_of("mbox", 0), 0700);
+}
+
+static int
+make_hard_link(void)
+{
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	return link(path_of("mbox", 0), path_of("other", 1));
+}
+
+static int
+make_world_writable(void)
+{
+	write_file("mbox", LIT("From a\n\nx\n"), 0602);
+	return 0;
+}
+
+/* Only root can give a file away; for others there is nothing to test. */
+static int
+make_file_of_another_user(void)
+{
+	if (geteuid() != 0) {
+		return SKIPPED;
+	}
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	return chown(path_of("mbox", 0), 65534, 65534);
+}
+
+/* What dir/mbox may be instead of a plain file of the user's own. */
+static const struct {
+	const char	*what;
+	int		(*make)(void);
+} not_ours[] = {
+	{ "symbolic link", make_symlink },
+	{ "dangling symbolic link", make_dangling_symlink },
+	{ "FIFO (must not block)", make_fifo },
+	{ "directory", make_directory },
+	{ "file with a second hard link", make_hard_link },
+	{ "world-writable file", make_world_writable },
+	{ "file of another user", make_file_of_another_user },
+};
+
+START_TEST(test_open_refuses_what_is_not_a_plain_file_of_ours)
+{
+	int rc = not_ours[_i].make();
+
+	if (rc == SKIPPED) {
+		return;
+	}
+	ck_assert_msg(rc == 0, "cannot make a %s", not_ours[_i].what);
+	check_refused();
+}
+END_TEST
+
+START_TEST(test_open_accepts_group_mail_mode)
+{
+	struct mailbox mb;
+
+	write_file("mbox", LIT("From a\n\nx\n"), 0660);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 1);
+	mailbox_close(&mb);
+	check_unlocked();
+}
+END_TEST
+
+/* RFC 1939: one session per maildrop; the next may start once it ends. */
+START_TEST(test_open_second_session_is_in_use)
+{
+	struct mailbox a, b;
+
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	open_as(&a, "mbox", MBX_OK);
+	open_as(&b, "mbox", MBX_IN_USE);
+	mailbox_close(&b);
+	mailbox_close(&a);
+	stop_helpers();
+	open_as(&b, "mbox", MBX_OK);
+	ck_assert_uint_eq(b.count, 1);
+	mailbox_close(&b);
+	check_unlocked();
+}
+END_TEST
+
+/* An MDA's dot-lock beside the mailbox, last touched `age` seconds ago. */
+static void
+make_dotlock(time_t age)
+{
+	struct timespec t[2];
+
+	write_file("mbox.lock", LIT("12345\n"), 0644);
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - age;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path_of("mbox.lock", 0), t, 0),
+	    0);
+}
+
+/* Policy 11.6: a delivery in progress keeps us out, after some retries. */
+START_TEST(test_open_respects_dotlock_of_another_program)
+{
+	struct mailbox mb;
+
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	make_dotlock(0);
+	open_as(&mb, "mbox", MBX_IN_USE);
+	mailbox_close(&mb);
+	check_file("mbox.lock", "12345\n");
+}
+END_TEST
+
+START_TEST(test_open_breaks_stale_dotlock)
+{
+	struct mailbox mb;
+
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	make_dotlock(DOTLOCK_STALE + 60);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 1);
+	mailbox_close(&mb);
+	check_unlocked();
+}
+END_TEST
+
+/* Three messages, each with the blank line that ends it in mboxo. */
+static const char *const msg[] = {
+	"From a@b Mon Jan  1 00:00:00 2024\nSubject: one\nStatus: O\n\n"
+	    "first\n\n",
+	"From c@d Mon Jan  1 00:00:01 2024\nSubject: two\nStatus: O\n\n"
+	    ">From x\n.\n\n",
+	"From e@f Mon Jan  1 00:00:02 2024\nSubject: three\n\nthird\n\n",
+};
+
+static const char appended[] =
+    "From g@h Tue Jan  2 00:00:00 2024\nSubject: new\n\nnew mail\n\n";
+
+/* The messages whose bit is set in mask, end to end. */
+static void
+join(char *text, size_t size, unsigned int mask)
+{
+	size_t i;
+
+	text[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		if (mask & (1U << i)) {
+			strncat(text, msg[i], size - strlen(text) - 1);
+		}
+	}
+}
+
+/* Writes the three messages with an old mtime and opens them. */
+static void
+open_three(struct mailbox *mb)
+{
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char text[1024];
+
+	join(text, sizeof(text), 7);
+	write_file("mbox", text, strlen(text), 0600);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path_of("mbox", 0), old, 0), 0);
+	open_as(mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb->count, 3);
+	check_unlocked();
+}
+
+START_TEST(test_open_indexes_and_reads_messages)
+{
+	struct mailbox mb;
+	const char *body;
+	char buf[256];
+	size_t i;
+	off_t from = 0;
+
+	open_three(&mb);
+	for (i = 0; i < 3; i++) {
+		body = strchr(msg[i], '\n') + 1;
+		ck_assert_int_eq(mb.msgs[i].from, from);
+		ck_assert_int_eq(mailbox_read(&mb, buf, (size_t)mb.msgs[i].len,
+		    mb.msgs[i].start), mb.msgs[i].len);
+		ck_assert_bytes(buf, (size_t)mb.msgs[i].len, body,
+		    strlen(body) - 1);
+		from += (off_t)strlen(msg[i]);
+	}
+	ck_assert_int_eq(mb.end, from);
+	ck_assert_int_eq(mailbox_read(&mb, buf, sizeof(buf), from - 3), 3);
+	mailbox_close(&mb);
+}
+END_TEST
+
+/* Deletes the messages whose bit is set in del; checks what is left. */
+static void
+check_update(unsigned int del)
+{
+	struct mailbox mb;
+	struct stat st;
+	char want[1024];
+	size_t i;
+
+	open_three(&mb);
+	for (i = 0; i < 3; i++) {
+		mb.msgs[i].deleted = (del & (1U << i)) != 0;
+	}
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	ck_assert_uint_eq(mb.unmatched, 0);
+	mailbox_close(&mb);
+	join(want, sizeof(want), ~del & 7);
+	check_file("mbox", want);
+	check_unlocked();
+	ck_assert_int_eq(stat(path_of("mbox", 0), &st), 0);
+	ck_assert_msg((st.st_mtime == 1000000000) == (del == 0),
+	    "mtime %lld after deleting %#x", (long long)st.st_mtime, del);
+}
+
+START_TEST(test_update_deletes_exactly_the_marked_messages)
+{
+	unsigned int del;
+
+	for (del = 0; del < 8; del++) {
+		check_update(del);
+		stop_helpers();
+	}
+}
+END_TEST
+
+/*
+ * Another program rewrites the mailbox (to `now`) after the session
+ * indexed it; the client deleted the messages in del. What is left, and
+ * how many deletions could not be matched?
+ */
+static void
+check_update_after(const char *now, unsigned int del, const char *want,
+    size_t unmatched)
+{
+	struct mailbox mb;
+	size_t i;
+
+	open_three(&mb);
+	write_file("mbox", now, strlen(now), 0600);
+	for (i = 0; i < 3; i++) {
+		mb.msgs[i].deleted = (del & (1U << i)) != 0;
+	}
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	ck_assert_uint_eq(mb.unmatched, unmatched);
+	mailbox_close(&mb);
+	check_file("mbox", want);
+	check_unlocked();
+}
+
+/* text: the three messages with `from` replaced by `to` once. */
+static void
+edited(char *text, size_t size, const char *from, const char *to)
+{
+	char *p, rest[1024];
+
+	join(text, size, 7);
+	p = strstr(text, from);
+	ck_assert_ptr_nonnull(p);
+	snprintf(rest, sizeof(rest), "%s", p + strlen(from));
+	snprintf(p, size - (size_t)(p - text), "%s%s", to, rest);
+}
+
+START_TEST(test_update_keeps_mail_appended_meanwhile)
+{
+	char now[1024], want[1024];
+
+	join(now, sizeof(now), 7);
+	strcat(now, appended);
+	join(want, sizeof(want), 5);
+	strcat(want, appended);
+	check_update_after(now, 2, want, 0);
+	check_update_after(now, 7, appended, 0);
+	stop_helpers();
+	check_update_after(now, 0, now, 0);
+	snprintf(want, sizeof(want), "%s%s", msg[1], appended);
+	check_update_after(now, 5, want, 0);
+}
+END_TEST
+
+/* A deleted message that was edited is no longer the one deleted. */
+START_TEST(test_update_keeps_deleted_message_edited_meanwhile)
+{
+	char now[1024];
+
+	edited(now, sizeof(now), "third", "THIRD");
+	check_update_after(now, 4, now, 1);
+	check_update_after(now, 5, strstr(now, msg[1]), 1);
+}
+END_TEST
+
+START_TEST(test_update_deletes_around_message_edited_meanwhile)
+{
+	char now[1024], want[1024];
+
+	edited(now, sizeof(now), "third", "THIRD");
+	snprintf(want, sizeof(want), "%s", strstr(now, msg[1]));
+	check_update_after(now, 1, want, 0);
+}
+END_TEST
+
+/* Messages are found by content when others moved them. */
+START_TEST(test_update_finds_messages_moved_by_another_program)
+{
+	char now[1024], want[1024];
+
+	join(now, sizeof(now), 6);
+	check_update_after(now, 2, msg[2], 0);
+	stop_helpers();
+	check_update_after(now, 3, msg[2], 1);
+	stop_helpers();
+	join(now, sizeof(now), 3);
+	check_update_after(now, 1, msg[1], 0);
+	stop_helpers();
+	check_update_after(now, 4, now, 1);
+	stop_helpers();
+	edited(now, sizeof(now), "Status: O\n", "Status: RO\nX-UID: 7\n");
+	snprintf(want, sizeof(want), "%.*s", (int)(strstr(now, msg[1]) - now),
+	    now);
+	check_update_after(now, 6, want, 0);
+}
+END_TEST
+
+/* A MUA rewrote a status flag in place: the message is still the same. */
+START_TEST(test_update_accepts_changed_status_header)
+{
+	char now[1024];
+
+	char want[1024];
+
+	edited(now, sizeof(now), "Subject: two\nStatus: O",
+	    "Subject: two\nStatus: R");
+	check_update_after(now, 1, now + strlen(msg[0]), 0);
+	join(want, sizeof(want), 5);
+	check_update_after(now, 2, want, 0);
+}
+END_TEST
+
+START_TEST(test_update_with_identical_copies)
+{
+	char three[1024];
+	struct mailbox mb;
+	size_t i;
+
+	snprintf(three, sizeof(three), "%s%s%s", msg[0], msg[0], msg[0]);
+	write_file("mbox", three, strlen(three), 0600);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(mb.msgs[i].dup, i);
+	}
+	mb.msgs[1].deleted = 1;
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	mailbox_close(&mb);
+	check_file("mbox", three + strlen(msg[0]));
+}
+END_TEST
+
+/* Unless nothing is cached, buf holds the whole region of message i. */
+static int
+buf_holds(struct mailbox *mb, size_t i)
+{
+	unsigned char *region;
+	size_t len = (size_t)((i + 1 < mb->count ? mb->msgs[i + 1].from :
+	    mb->end) - mb->msgs[i].from);
+	int same;
+
+	if (mb->cached == 0) {
+		return 1;
+	}
+	ck_assert_uint_eq(mb->cached, i + 1);
+	region = malloc(len);
+	ck_assert_ptr_nonnull(region);
+	ck_assert_int_eq(mailbox_read(mb, region, len, mb->msgs[i].from),
+	    (ssize_t)len);
+	same = memcmp(mb->buf, region, len) == 0;
+	free(region);
+	return same;
+}
+
+static void
+check_verified(struct mailbox *mb, size_t i)
+{
+	ck_assert_int_eq(mailbox_verify(mb, i), MBX_OK);
+	ck_assert_msg(buf_holds(mb, i), "buf does not hold message %zu",
+	    i + 1);
+}
+
+START_TEST(test_verify_unchanged_messages)
+{
+	struct mailbox mb;
+	size_t i;
+
+	open_three(&mb);
+	for (i = 0; i < 3; i++) {
+		check_verified(&mb, i);
+		check_verified(&mb, i);
+	}
+	append_file("mbox", appended);
+	check_verified(&mb, 2);
+	check_verified(&mb, 0);
+	mailbox_close(&mb);
+	check_unlocked();
+}
+END_TEST
+
+START_TEST(test_verify_finds_edited_message)
+{
+	struct mailbox mb;
+	char now[1024];
+
+	open_three(&mb);
+	edited(now, sizeof(now), "third", "THIRD");
+	write_file("mbox", now, strlen(now), 0600);
+	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	ck_assert_ptr_nonnull(mb.problem);
+	check_verified(&mb, 0);
+	check_verified(&mb, 1);
+	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	mailbox_close(&mb);
+}
+END_TEST
+
+START_TEST(test_verify_finds_removed_and_moved_messages)
+{
+	struct mailbox mb;
+	char now[1024];
+
+	open_three(&mb);
+	join(now, sizeof(now), 3);
+	write_file("mbox", now, strlen(now), 0600);
+	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	check_verified(&mb, 1);
+	join(now, sizeof(now), 6);
+	write_file("mbox", now, strlen(now), 0600);
+	ck_assert_int_eq(mailbox_verify(&mb, 0), MBX_CHANGED);
+	ck_assert_int_eq(mailbox_verify(&mb, 1), MBX_CHANGED);
+	mailbox_close(&mb);
+}
+END_TEST
+
+/* A mailbox of one message whose region is `size` bytes. */
+static void
+write_big(size_t size, int final_newline)
+{
+	char *text = malloc(size);
+	size_t i;
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'x', size);
+	memcpy(text, "From big\nSubject: big\n\n", 23);
+	for (i = 23 + 99; i < size; i += 100) {
+		text[i] = '\n';
+	}
+	text[size - 1] = final_newline ? '\n' : 'x';
+	write_file("mbox", text, size, 0600);
+	free(text);
+}
+
+/* Cleans up before it asserts, so that it leaks nothing when it fails. */
+static void
+check_big(size_t size, int final_newline)
+{
+	struct mailbox mb;
+	enum mbx_status st;
+	int holds;
+
+	write_big(size, final_newline);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 1);
+	st = mailbox_verify(&mb, 0);
+	holds = buf_holds(&mb, 0);
+	mailbox_close(&mb);
+	stop_helpers();
+	ck_assert_int_eq(st, MBX_OK);
+	ck_assert_msg(holds, "buf does not hold the message of %zu bytes",
+	    size);
+}
+
+START_TEST(test_verify_large_messages)
+{
+	check_big(READ_BUFFER - 1, 0);
+	check_big(READ_BUFFER, 1);
+	check_big(READ_BUFFER + 1, 0);
+	check_big(3 * READ_BUFFER + 5, 1);
+}
+END_TEST
+
+/*
+ * Regression: a region of exactly READ_BUFFER bytes whose last line has
+ * no LF was not taken as ended in one read; mbox_scan() left the last
+ * line, which moved to the front of buf, and yet the region was marked
+ * cached, so RETR served the corrupted buf.
+ */
+START_TEST(test_verify_region_of_read_buffer_without_final_newline)
+{
+	check_big(READ_BUFFER, 0);
+}
+END_TEST
+
+struct path_case {
+	const char	*tmpl;
+	const char	*user;
+	const char	*home;
+	const char	*want;	/* NULL: refused */
+};
+
+static void
+check_path(const struct path_case *t)
+{
+	char out[PATH_MAX];
+	int r = mailbox_path(out, sizeof(out), t->tmpl, t->user, t->home);
+
+	if (t->want == NULL) {
+		ck_assert_msg(r == -1, "\"%s\" accepted", t->tmpl);
+		return;
+	}
+	ck_assert_msg(r == 0, "\"%s\" refused", t->tmpl);
+	ck_assert_str_eq(out, t->want);
+}
+
+START_TEST(test_path_expansions)
+{
+	static const struct path_case t[] = {
+		{ "/var/mail/%u", "bob", "/home/bob", "/var/mail/bob" },
+		{ "%h/mbox", "bob", "/home/bob", "/home/bob/mbox" },
+		{ "/m/%u/%u%%", "b", "/h", "/m/b/b%" },
+		{ "/m/%%u%%h", "b", "/h", "/m/%u%h" },
+		{ "/plain", "b", "/h", "/plain" },
+		{ "%h", "b", "/", "/" },
+		{ "/m/%x", "b", "/h", NULL },
+		{ "/m/%U", "b", "/h", NULL },
+		{ "/m/%", "b", "/h", NULL },
+		{ "/m/%u%", "b", "/h", NULL },
+		{ "mail/%u", "b", "/h", NULL },
+		{ "%u/mbox", "b", "/h", NULL },
+		{ "%h/mbox", "b", "home", NULL },
+		{ "", "b", "/h", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		check_path(&t[i]);
+	}
+}
+END_TEST
+
+/*
+ * The result and its NUL need exactly strlen(want) + 1 bytes: one fewer
+ * is refused, and nothing is written past outlen.
+ */
+static void
+check_path_boundary(const char *tmpl, const char *user, const char *home,
+    const char *want)
+{
+	char out[64];
+	size_t need = strlen(want) + 1, len;
+
+	for (len = 0; len <= need + 1; len++) {
+		memset(out, 'Z', sizeof(out));
+		ck_assert_int_eq(mailbox_path(out, len, tmpl, user, home),
+		    len >= need ? 0 : -1);
+		ck_assert_msg(out[len] == 'Z', "wrote past %zu bytes", len);
+		if (len >= need) {
+			ck_assert_str_eq(out, want);
+		}
+	}
+}
+
+START_TEST(test_path_overflow_at_exact_size)
+{
+	check_path_boundary("/var/mail/%u", "bob", "/h", "/var/mail/bob");
+	check_path_boundary("%h", "u", "/home/bob", "/home/bob");
+	check_path_boundary("/a%%", "u", "/h", "/a%");
+	check_path_boundary("/a/%u/b", "user", "/h", "/a/user/b");
+}
+END_TEST
+
+Suite *
+mailbox_suite(void)
+{
+	Suite *s = suite_create("mailbox");
+	TCase *path = tcase_create("mailbox_path");
+	TCase *open = tcase_create("mailbox_open");
+	TCase *upd = tcase_create("mailbox_update");
+	TCase *ver = tcase_create("mailbox_verify");
+
+	ADD_TESTS(path, test_path_expansions, test_path_overflow_at_exact_size);
+	suite_add_tcase(s, path);
+	tcase_add_unchecked_fixture(open, make_dir, remove_dir);
+	tcase_add_checked_fixture(open, begin_test, end_test);
+	tcase_set_timeout(open, 30);
+	tcase_add_loop_test(open,
+	    test_open_refuses_what_is_not_a_plain_file_of_ours, 0,
+	    (int)(sizeof(not_ours) / sizeof(not_ours[0])));
+	ADD_TESTS(open, test_open_missing_file_is_empty_maildrop,
+	    test_open_accepts_group_mail_mode,
+	    test_open_second_session_is_in_use,
+	    test_open_respects_dotlock_of_another_program,
+	    test_open_breaks_stale_dotlock,
+	    test_open_indexes_and_reads_messages);
+	suite_add_tcase(s, open);
+	tcase_add_unchecked_fixture(upd, make_dir, remove_dir);
+	tcase_add_checked_fixture(upd, begin_test, end_test);
+	ADD_TESTS(upd, test_update_deletes_exactly_the_marked_messages,
+	    test_update_keeps_mail_appended_meanwhile,
+	    test_update_keeps_deleted_message_edited_meanwhile,
+	    test_update_deletes_around_message_edited_meanwhile,
+	    test_update_finds_messages_moved_by_another_program,
+	    test_update_accepts_changed_status_header,
+	    test_update_with_identical_copies);
+	suite_add_tcase(s, upd);
+	tcase_add_unchecked_fixture(ver, make_dir, remove_dir);
+	tcase_add_checked_fixture(ver, begin_test, end_test);
+	tcase_set_timeout(ver, 30);
+	ADD_TESTS(ver, test_verify_unchanged_messages,
+	    test_verify_finds_edited_message,
+	    test_verify_finds_removed_and_moved_messages,
+	    test_verify_large_messages,
+	    test_verify_region_of_read_buffer_without_final_newline);
+	suite_add_tcase(s, ver);
+	return s;
+}

@@ -1,0 +1,594 @@
+/*
+ * mbox.c: the index of a mailbox built in memory and fed to mbox_scan()
+ * the way mailbox.c feeds it, with buffers of every size: message count,
+ * offsets, exact POP3 sizes, content hashes and UIDLs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "mbox.h"
+#include "tests/unit.h"
+
+#define MB_MAX		32768
+#define MB_MSGS		16
+
+/* A mailbox under construction, with the index it must get. */
+struct mbuild {
+	unsigned char	 buf[MB_MAX];
+	size_t		 len;
+	struct {
+		off_t	 from;
+		off_t	 start;
+		off_t	 len;
+	} want[MB_MSGS];
+	size_t		 n;
+	size_t		 from_max;	/* the longest From_ line */
+	const char	*name;		/* for failure messages */
+};
+
+static struct mbuild *
+mb_new(void)
+{
+	struct mbuild *m = calloc(1, sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	m->name = "";
+	return m;
+}
+
+static void
+mb_raw(struct mbuild *m, const void *p, size_t len)
+{
+	ck_assert_uint_le(m->len + len, MB_MAX);
+	if (len > 0) {
+		memcpy(m->buf + m->len, p, len);
+	}
+	m->len += len;
+}
+
+/*
+ * A message: its From_ line with line end (NULL: none), the bytes RETR
+ * serves, then the separator that follows it ("\n", "\r\n" or "").
+ */
+static void
+mb_msg(struct mbuild *m, const char *from, const void *body, size_t len,
+    const char *sep)
+{
+	ck_assert_uint_lt(m->n, MB_MSGS);
+	m->want[m->n].from = (off_t)m->len;
+	if (from != NULL) {
+		mb_raw(m, from, strlen(from));
+		if (strlen(from) > m->from_max) {
+			m->from_max = strlen(from);
+		}
+	}
+	m->want[m->n].start = (off_t)m->len;
+	m->want[m->n].len = (off_t)len;
+	m->n++;
+	mb_raw(m, body, len);
+	mb_raw(m, sep, strlen(sep));
+}
+
+#define MB_MSG(m, from, body, sep)	mb_msg((m), (from), LIT(body), (sep))
+
+#define FROM_A	"From alice@example.org Mon Jan  1 00:00:00 2024\n"
+#define FROM_B	"From bob@example.org Tue Jan  2 00:00:00 2024\n"
+#define FROM_C	"From carol@example.org Wed Jan  3 00:00:00 2024\n"
+
+/* Feeds (data, len) exactly as mailbox.c's scan_file() does. */
+static struct msg *
+scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
+    size_t *count)
+{
+	struct scan *s = mbox_scan_new();
+	unsigned char *buf = malloc(bufsize);
+	size_t have = 0, got, n;
+	ssize_t used;
+	off_t off = 0;
+	int eof = 0;
+	struct msg *msgs;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(buf);
+	while (!eof) {
+		n = len - ((size_t)off + have);
+		n = n < bufsize - have ? n : bufsize - have;
+		memcpy(buf + have, data + (size_t)off + have, n);
+		got = have + n;
+		eof = got < bufsize;
+		used = mbox_scan(s, buf, got, off, eof);
+		ck_assert_int_ge(used, 0);
+		ck_assert_uint_le((size_t)used, got);
+		ck_assert_msg(used > 0 || eof, "no progress, buffer %zu",
+		    bufsize);
+		ck_assert(!eof || (size_t)used == got);
+		memmove(buf, buf + used, got - (size_t)used);
+		have = got - (size_t)used;
+		off += used;
+	}
+	ck_assert_uint_eq((size_t)off, len);
+	msgs = mbox_scan_finish(s, off, count);
+	mbox_scan_free(s);
+	free(buf);
+	return msgs;
+}
+
+static struct msg *
+scan_whole(const struct mbuild *m, size_t *count)
+{
+	return scan_in_pieces(m->buf, m->len, m->len + 1, count);
+}
+
+/*
+ * The POP3 size computed apart from mbox.c: stored bytes, one more for
+ * each LF without a CR before it, two for an unterminated last line.
+ */
+static unsigned long long
+expected_size(const unsigned char *p, size_t len)
+{
+	unsigned long long n = len;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
+			n++;
+		}
+	}
+	if (len > 0 && p[len - 1] != '\n') {
+		n += 2;
+	}
+	return n;
+}
+
+/* What io_put_body() sends for (p, len), without "." CRLF and stuffing. */
+static unsigned long long
+served_size(const unsigned char *p, size_t len)
+{
+	struct io *io = fake_io(NULL, 0, NULL, NULL);
+	struct body b;
+	size_t i, outlen, dots = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.' && (i == 0 || p[i - 1] == '\n')) {
+			dots++;
+		}
+	}
+	io_begin_body(&b);
+	io_put_body(io, &b, p, len);
+	io_end_body(io, &b);
+	ck_assert_int_eq(io_flush(io), 0);
+	fake_output(&outlen);
+	fake_io_free(io);
+	return outlen - 3 - dots;
+}
+
+static void
+check_index(const struct mbuild *m, const struct msg *msgs, size_t count,
+    size_t bufsize)
+{
+	const unsigned char *body;
+	size_t i;
+
+	ck_assert_msg(count == m->n, "%s: %zu messages, want %zu (buffer %zu)",
+	    m->name, count, m->n, bufsize);
+	for (i = 0; i < count; i++) {
+		body = m->buf + m->want[i].start;
+		ck_assert_msg(msgs[i].from == m->want[i].from &&
+		    msgs[i].start == m->want[i].start &&
+		    msgs[i].len == m->want[i].len,
+		    "%s: message %zu at %lld+%lld..%lld, want %lld+%lld..%lld "
+		    "(buffer %zu)", m->name, i + 1, (long long)msgs[i].from,
+		    (long long)msgs[i].start, (long long)msgs[i].len,
+		    (long long)m->want[i].from, (long long)m->want[i].start,
+		    (long long)m->want[i].len, bufsize);
+		ck_assert_msg(msgs[i].size == expected_size(body,
+		    (size_t)m->want[i].len), "%s: message %zu size %llu, want "
+		    "%llu (buffer %zu)", m->name, i + 1, msgs[i].size,
+		    expected_size(body, (size_t)m->want[i].len), bufsize);
+		ck_assert_uint_eq(msgs[i].size,
+		    served_size(body, (size_t)m->want[i].len));
+		ck_assert_uint_eq(msgs[i].deleted, 0);
+	}
+}
+
+static int
+same_hashes(const struct msg *a, const struct msg *b, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (memcmp(a[i].hash, b[i].hash, sizeof(a[i].hash)) != 0 ||
+		    a[i].dup != b[i].dup) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The index is the same for every buffer of at least 5 bytes (a From_
+ * line must be recognisable at a line start); the hashes are the same
+ * once a buffer holds a whole From_ line and a volatile header's name.
+ */
+static void
+check_mailbox(const struct mbuild *m)
+{
+	static const size_t big[] = { 255, 256, 1000, 1024, 4096, 65536 };
+	size_t hash_min = m->from_max > 16 ? m->from_max : 16;
+	size_t count, wcount, size, i, nbig = sizeof(big) / sizeof(big[0]);
+	struct msg *whole = scan_whole(m, &wcount), *msgs;
+
+	check_index(m, whole, wcount, m->len + 1);
+	ck_assert(wcount > 0 || whole == NULL);
+	for (i = 0; i < 130 + nbig + 3; i++) {
+		size = i < 130 ? i + 5 : i < 130 + nbig ? big[i - 130] :
+		    m->len + (i - 130 - nbig);
+		if (size < 5) {
+			continue;
+		}
+		msgs = scan_in_pieces(m->buf, m->len, size, &count);
+		check_index(m, msgs, count, size);
+		ck_assert_msg(size < hash_min || same_hashes(msgs, whole,
+		    count), "%s: hashes differ with buffer %zu", m->name, size);
+		free(msgs);
+	}
+	free(whole);
+}
+
+/*
+ * A piece of a mailbox: a message (its From_ line or NULL, the bytes RETR
+ * serves, then the blank line or nothing that ends it), or with sep NULL
+ * bytes outside every message. A list ends with body NULL.
+ */
+struct part {
+	const char	*from;
+	const char	*body;
+	size_t		 len;
+	const char	*sep;
+};
+
+#define MSG(from, body, sep)	{ (from), LIT(body), (sep) }
+#define RAW(bytes)		{ NULL, LIT(bytes), NULL }
+
+struct mbox_case {
+	const char	*name;
+	struct part	 parts[5];
+};
+
+static const struct mbox_case mbox_cases[] = {
+	{ "mboxo", {
+		MSG(FROM_A, "Subject: one\nTo: x@y\n\nbody one\n", "\n"),
+		MSG(FROM_B, "Subject: two\n\nbody\n>From the start\n\n.\n..\n",
+		    "\n"),
+		MSG(FROM_C, "Subject: three\n\nbody three\n", "\n") } },
+	{ "no blank line at the end", {
+		MSG(FROM_A, "Subject: one\n\nbody one\n", "\n"),
+		MSG(FROM_B, "Subject: two\n\nbody two\n", "") } },
+	{ "last message without final newline", {
+		MSG(FROM_A, "Subject: one\n\nbody\n", "\n"),
+		MSG(FROM_B, "Subject: two\n\nno newline here", "") } },
+	{ "text before the first From_ line", {
+		MSG(NULL, "Subject: no From_ line\n\nhello\n", "\n"),
+		MSG(FROM_A, "Subject: one\n\nbody\n", "\n") } },
+	{ "no From_ line at all", {
+		MSG(NULL, "Subject: x\n\nhello\nFrom here on\nit is one\n",
+		    "") } },
+	{ "leading blank lines", {
+		RAW("\n\n\r\n"),
+		MSG(FROM_A, "Subject: one\n\nbody\n", "\n"),
+		MSG(FROM_B, "Subject: two\n\nbody\n", "\n") } },
+	{ "leading blank lines, then text", {
+		RAW("\n\n"),
+		MSG(NULL, "hello\n", "\n"),
+		MSG(FROM_A, "Subject: one\n\nbody\n", "\n") } },
+	{ "CRLF", {
+		MSG("From a@b Mon Jan  1 00:00:00 2024\r\n",
+		    "Subject: one\r\n\r\nbody\r\n.\r\n", "\r\n"),
+		MSG("From c@d Mon Jan  1 00:00:00 2024\r\n",
+		    "Subject: two\r\n\r\nbody\r\n\r\n", "\r\n"),
+		MSG("From e@f Mon Jan  1 00:00:00 2024\r\n",
+		    "Subject: three\r\n\r\nlast", "") } },
+	{ "mixed line ends", {
+		MSG(FROM_A, "A: 1\r\nB: 2\n\r\nx\ry\n\r\r\n", "\r\n"),
+		MSG(FROM_B, "A: 1\n\nz\r", "") } },
+	{ "NUL bytes", {
+		MSG(FROM_A, "Subject: nul\n\na\0b\n\0\n\0", "") } },
+	{ "NUL bytes around From_", {
+		MSG(FROM_A, "X: \0\n\n\0From x\n", "\n"),
+		MSG(FROM_B, "\0\n", "\n") } },
+	{ "From_ after a line that is not empty", {
+		MSG(FROM_A, "Subject: one\n\ntext\nFrom me to you\nmore\n",
+		    "\n"),
+		MSG(FROM_B, "Subject: two\nFrom x\n\nbody\n", "\n") } },
+	{ "quoted and near From_ lines", {
+		MSG(FROM_A, "Subject: one\n\na\n\n>From x\n\n>>From y\n\nFrom\n"
+		    "\nFromage\n\nfrom z\n\n From w\n", "\n"),
+		MSG(FROM_B, "Subject: two\n\nbody\n", "\n") } },
+	{ "blank lines inside and before the separator", {
+		MSG(FROM_A, "X: 1\n\nbody\n\n\n", "\n"),
+		MSG(FROM_B, "X: 2\n\n", "\n"),
+		MSG(FROM_C, "\n\n", "\n") } },
+	{ "only a From_ line", {
+		MSG(FROM_A, "", "") } },
+	{ "only an unterminated From_ line", {
+		MSG("From x", "", "") } },
+	{ "two empty messages", {
+		MSG(FROM_A, "", "\n"),
+		MSG(FROM_B, "", "") } },
+	{ "empty file", { { NULL, NULL, 0, NULL } } },
+	{ "one LF", { RAW("\n") } },
+	{ "two LFs", { RAW("\n\n") } },
+	{ "two CRLFs", { RAW("\r\n\r\n") } },
+	{ "mixed blank lines", { RAW("\n\r\n\n") } },
+};
+
+static struct mbuild *
+mb_build(const struct mbox_case *c)
+{
+	struct mbuild *m = mb_new();
+	const struct part *p;
+
+	m->name = c->name;
+	for (p = c->parts; p < c->parts + 5 && p->body != NULL; p++) {
+		if (p->sep == NULL) {
+			mb_raw(m, p->body, p->len);
+		} else {
+			mb_msg(m, p->from, p->body, p->len, p->sep);
+		}
+	}
+	return m;
+}
+
+START_TEST(test_mbox_index_for_every_buffer_size)
+{
+	struct mbuild *m = mb_build(&mbox_cases[_i]);
+
+	check_mailbox(m);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_mbox_lines_longer_than_the_buffer)
+{
+	struct mbuild *m = mb_new();
+	size_t n = 10000;
+	char *body = malloc(n + 64), *from = malloc(400);
+
+	ck_assert_ptr_nonnull(body);
+	ck_assert_ptr_nonnull(from);
+	memcpy(body, "Subject: long\n\n", 15);
+	memset(body + 15, 'x', n);
+	memcpy(body + 15 + n, "\r\nend\n", 6);
+	memset(from, 'f', 399);
+	memcpy(from, "From ", 5);
+	memcpy(from + 397, "\n", 2);
+	mb_msg(m, FROM_A, body, 15 + n + 6, "\n");
+	mb_msg(m, from, body, 15 + n + 2, "\n");
+	MB_MSG(m, FROM_C, "Subject: short\n\nok\n", "");
+	check_mailbox(m);
+	free(body);
+	free(from);
+	free(m);
+}
+END_TEST
+
+/* Checks the UIDL rules of RFC 1939 and returns its length. */
+static size_t
+check_uidl(const struct msg *msg, char uidl[UIDL_MAX + 1])
+{
+	size_t i, len;
+
+	memset(uidl, 'Z', UIDL_MAX + 1);
+	mbox_uidl(msg, NULL, uidl);
+	len = strnlen(uidl, UIDL_MAX + 1);
+	ck_assert_uint_le(len, UIDL_MAX);
+	ck_assert_uint_le(len, 70);
+	ck_assert_uint_ge(len, 1);
+	for (i = 0; i < len; i++) {
+		ck_assert_msg(uidl[i] >= 0x21 && uidl[i] <= 0x7e,
+		    "UIDL byte %zu is 0x%02x", i, (unsigned char)uidl[i]);
+	}
+	return len;
+}
+
+START_TEST(test_mbox_identical_messages_get_distinct_uidls)
+{
+	struct mbuild *m = mb_new();
+	char uidl[4][UIDL_MAX + 1];
+	struct msg *msgs;
+	size_t count, i, j;
+
+	MB_MSG(m, FROM_A, "Subject: same\n\nbody\n", "\n");
+	MB_MSG(m, FROM_B, "Subject: other\n\nbody\n", "\n");
+	MB_MSG(m, FROM_A, "Subject: same\n\nbody\n", "\n");
+	MB_MSG(m, FROM_A, "Subject: same\n\nbody\n", "\n");
+	check_mailbox(m);
+	msgs = scan_whole(m, &count);
+	ck_assert_uint_eq(count, 4);
+	ck_assert_mem_eq(msgs[0].hash, msgs[2].hash, sizeof(msgs[0].hash));
+	ck_assert_mem_eq(msgs[0].hash, msgs[3].hash, sizeof(msgs[0].hash));
+	ck_assert_mem_ne(msgs[0].hash, msgs[1].hash, sizeof(msgs[0].hash));
+	ck_assert_uint_eq(msgs[0].dup, 0);
+	ck_assert_uint_eq(msgs[1].dup, 0);
+	ck_assert_uint_eq(msgs[2].dup, 1);
+	ck_assert_uint_eq(msgs[3].dup, 2);
+	for (i = 0; i < 4; i++) {
+		check_uidl(&msgs[i], uidl[i]);
+		for (j = 0; j < i; j++) {
+			ck_assert_str_ne(uidl[i], uidl[j]);
+		}
+	}
+	ck_assert_uint_eq(strlen(uidl[0]), 32);
+	ck_assert_mem_eq(uidl[2], uidl[0], 32);
+	ck_assert_str_eq(uidl[2] + 32, "-2");
+	ck_assert_str_eq(uidl[3] + 32, "-3");
+	free(msgs);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_mbox_uidl_of_many_duplicates_stays_short)
+{
+	struct msg msg;
+	char uidl[UIDL_MAX + 1];
+
+	memset(&msg, 0xff, sizeof(msg));
+	msg.dup = 0xffffffffU;
+	ck_assert_uint_eq(check_uidl(&msg, uidl), 40);
+	msg.dup = 0;
+	ck_assert_uint_eq(check_uidl(&msg, uidl), 32);
+}
+END_TEST
+
+static void
+hash_of(const char *mbox, unsigned char hash[16])
+{
+	struct mbuild *m = mb_new();
+	struct msg *msgs;
+	size_t count;
+
+	mb_raw(m, mbox, strlen(mbox));
+	msgs = scan_whole(m, &count);
+	ck_assert_uint_eq(count, 1);
+	memcpy(hash, msgs[0].hash, 16);
+	free(msgs);
+	free(m);
+}
+
+/* The hash of mbox compared with that of the base message. */
+static void
+check_hash(const char *base, const char *mbox, int same)
+{
+	unsigned char a[16], b[16];
+
+	hash_of(base, a);
+	hash_of(mbox, b);
+	ck_assert_msg((memcmp(a, b, 16) == 0) == same, "hash %s for \"%s\"",
+	    same ? "changed" : "unchanged", show(mbox, strlen(mbox), 0));
+}
+
+#define HEAD	FROM_A "Subject: hi\nTo: c@d,\n\te@f\n"
+
+static const char base_message[] = HEAD
+    "Status: RO\nX-Status: A\nX-Keywords: $Label1\n\tfolded\nX-UID: 5\n"
+    "Content-Length: 6\nLines: 1\nX-IMAP: 1 2\nX-IMAPbase: 1 2\n"
+    "\nbody.\n";
+
+START_TEST(test_mbox_hash_ignores_volatile_headers)
+{
+	static const char *const same[] = {
+		HEAD "\nbody.\n",
+		HEAD "Status: O\nX-Status: \nX-Keywords: other\n\tfold\n"
+		    " more\nX-UID: 123456\nContent-Length: 60\nLines: 10\n"
+		    "X-IMAP: 9 9\nX-IMAPbase: 3 3\n\nbody.\n",
+		HEAD "status: O\nX-STATUS: F\nx-keywords: a\nx-uid: 1\n"
+		    "content-length: 0\nLINES: 0\nx-imap: 0\nx-imapbase: 0\n"
+		    "\nbody.\n",
+		HEAD "Lines: 1\nStatus: RO\n\nbody.\n",
+		HEAD "\nbody.\n\n",
+		FROM_A "Status: RO\nSubject: hi\nX-UID: 7\nTo: c@d,\n\te@f\n"
+		    "\nbody.\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		check_hash(base_message, same[i], 1);
+	}
+}
+END_TEST
+
+START_TEST(test_mbox_hash_covers_everything_else)
+{
+	static const char *const differ[] = {
+		FROM_A "Subject: ho\nTo: c@d,\n\te@f\n\nbody.\n",
+		FROM_A "Subject: hi\nTo: c@d,\n\te@g\n\nbody.\n",
+		FROM_A "Subject: hi\nTo: c@d,\n\te@f\nStatusx: 1\n\nbody.\n",
+		FROM_A "Subject: hi\nTo: c@d,\n\te@f\nX-UIDL: 1\n\nbody.\n",
+		FROM_A "Subject: hi\nTo: c@d,\n\te@f\nStatus: RO\n more\n"
+		    "Cc: g@h\n\nbody.\n",
+		HEAD "\nbody!\n",
+		HEAD "\nbody.\nStatus: RO\n",
+		HEAD "\r\nbody.\n",
+		HEAD "\nbody.",
+		FROM_B "Subject: hi\nTo: c@d,\n\te@f\n\nbody.\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+		check_hash(HEAD "\nbody.\n", differ[i], 0);
+	}
+}
+END_TEST
+
+/* Deleting other messages must not change a message's UIDL. */
+START_TEST(test_mbox_hash_does_not_depend_on_position)
+{
+	struct mbuild *a = mb_new(), *b = mb_new();
+	struct msg *ma, *mb;
+	size_t na, nb;
+
+	MB_MSG(a, FROM_A, "Subject: one\n\nbody one\n", "\n");
+	MB_MSG(a, FROM_B, "Subject: two\n\nbody two\n", "\n");
+	MB_MSG(b, FROM_B, "Subject: two\n\nbody two\n", "\n");
+	ma = scan_whole(a, &na);
+	mb = scan_whole(b, &nb);
+	ck_assert_uint_eq(na, 2);
+	ck_assert_uint_eq(nb, 1);
+	ck_assert_mem_eq(ma[1].hash, mb[0].hash, sizeof(mb[0].hash));
+	free(ma);
+	free(mb);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* A From_ line far longer than any buffer still hashes the same. */
+START_TEST(test_mbox_hash_of_huge_from_line_ignores_buffer_size)
+{
+	static const size_t sizes[] = { 1024, 4096, 65536 };
+	struct mbuild *m = mb_new();
+	char from[3002];
+	struct msg *whole, *msgs;
+	size_t count, i;
+
+	memset(from, 'x', sizeof(from));
+	memcpy(from, "From ", 5);
+	memcpy(from + 3000, "\n", 2);
+	mb_msg(m, from, LIT("Subject: x\n\nbody\n"), "\n");
+	MB_MSG(m, from, "Subject: y\n\nbody\n", "");
+	whole = scan_whole(m, &count);
+	check_index(m, whole, count, m->len + 1);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		msgs = scan_in_pieces(m->buf, m->len, sizes[i], &count);
+		check_index(m, msgs, count, sizes[i]);
+		ck_assert_msg(same_hashes(msgs, whole, count),
+		    "hashes differ with buffer %zu", sizes[i]);
+		free(msgs);
+	}
+	free(whole);
+	free(m);
+}
+END_TEST
+
+Suite *
+mbox_suite(void)
+{
+	Suite *s = suite_create("mbox");
+	TCase *ix = tcase_create("index");
+	TCase *id = tcase_create("uidl");
+
+	tcase_set_timeout(ix, 60);
+	tcase_add_loop_test(ix, test_mbox_index_for_every_buffer_size, 0,
+	    (int)(sizeof(mbox_cases) / sizeof(mbox_cases[0])));
+	tcase_add_test(ix, test_mbox_lines_longer_than_the_buffer);
+	suite_add_tcase(s, ix);
+	ADD_TESTS(id, test_mbox_identical_messages_get_distinct_uidls,
+	    test_mbox_uidl_of_many_duplicates_stays_short,
+	    test_mbox_hash_ignores_volatile_headers,
+	    test_mbox_hash_covers_everything_else,
+	    test_mbox_hash_does_not_depend_on_position,
+	    test_mbox_hash_of_huge_from_line_ignores_buffer_size);
+	suite_add_tcase(s, id);
+	return s;
+}
