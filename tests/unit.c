@@ -17,6 +17,7 @@ static Suite *(*const suites[])(void) = {
 	log_suite,
 	mailbox_suite,
 	auth_suite,
+	sasl_suite,
 };
 
 int
