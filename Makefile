@@ -21,10 +21,10 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS	= -lpam -lcrypt -lxxhash
+LIBS	= -lpam -lcrypt -lxxhash -lmd
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o \
-	  session.o authz.o sasl.o priv.o peer.o auth.o monitor.o
+	  session.o authz.o sasl.o priv.o peer.o auth.o apop.o monitor.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d
@@ -36,7 +36,8 @@ pop3d: pop3d.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Debian packages: to build, to run the tests, and to run the demo.
-BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev
+BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev \
+	     libmd-dev
 TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
 	     strace procmail liblockfile-bin
 DEMO_DEPS  = systemd curl python3 whois

@@ -19,6 +19,7 @@
 
 #include <security/pam_appl.h>
 
+#include "apop.h"
 #include "auth.h"
 #include "params.h"
 
@@ -153,8 +154,8 @@ passwd_parse_line(const char *line, size_t len, struct account *acct,
  * keeps a FIFO from blocking the open. One spare byte shows whether the
  * file grew after fstat(): it is being rewritten, so try again later.
  */
-static int
-read_file(const char *path, char **bufp, size_t *lenp, const char **why)
+int
+auth_read_file(const char *path, char **bufp, size_t *lenp, const char **why)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -164,12 +165,12 @@ read_file(const char *path, char **bufp, size_t *lenp, const char **why)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK)) == -1) {
-		*why = "passwd file: cannot open";
+		*why = "cannot open a password file";
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size < 0 || st.st_size > PASSWD_FILE_MAX) {
-		*why = "passwd file: not a regular file or too large";
+		*why = "password file not a regular file or too large";
 		goto fail;
 	}
 	size = (size_t)st.st_size + 1;
@@ -183,7 +184,7 @@ read_file(const char *path, char **bufp, size_t *lenp, const char **why)
 			continue;
 		}
 		if (n == -1) {
-			*why = "passwd file: read error";
+			*why = "password file read error";
 			goto fail;
 		}
 		if (n == 0) {
@@ -192,7 +193,7 @@ read_file(const char *path, char **bufp, size_t *lenp, const char **why)
 		len += (size_t)n;
 	}
 	if (len == size) {
-		*why = "passwd file: changed while read";
+		*why = "password file changed while read";
 		goto fail;
 	}
 	close(fd);
@@ -350,7 +351,7 @@ file_check(const struct auth_request *req, struct account *acct,
 	int found;
 
 	memset(&a, 0, sizeof(a));
-	if (read_file(req->passwd_file, &buf, &len, why) == -1) {
+	if (auth_read_file(req->passwd_file, &buf, &len, why) == -1) {
 		return AUTH_TEMPFAIL;
 	}
 	found = file_find(buf, len, req->user, &a, &hash, &hashlen);
@@ -588,10 +589,73 @@ pam_check(const struct auth_request *req, struct account *acct,
 	return res;
 }
 
+/* The passwd-file entry of an account that proved itself otherwise. */
+static enum auth_result
+file_account(const struct auth_request *req, struct account *acct,
+    const char **why)
+{
+	struct account a;
+	const char *hash;
+	char *buf = NULL;
+	size_t len = 0, hashlen;
+	enum auth_result res = AUTH_OK;
+
+	memset(&a, 0, sizeof(a));
+	if (auth_read_file(req->passwd_file, &buf, &len, why) == -1) {
+		return AUTH_TEMPFAIL;
+	}
+	if (!file_find(buf, len, req->user, &a, &hash, &hashlen)) {
+		*why = "unknown user";
+		res = AUTH_FAIL;
+	} else if (a.uid == 0) {
+		*why = "uid 0 refused";
+		res = AUTH_FAIL;
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	if (res == AUTH_OK) {
+		*acct = a;
+	}
+	return res;
+}
+
+/* APOP: the digest in req->pass; then the account the secret belongs to. */
+static enum auth_result
+apop_check(const struct auth_request *req, struct account *acct,
+    const char **why)
+{
+	enum auth_result res;
+
+	res = apop_verify(req->apop_secrets, req->apop_timestamp, req->user,
+	    req->pass, why);
+	if (res != AUTH_OK) {
+		return res;
+	}
+	if (req->passwd_file != NULL) {
+		return file_account(req, acct, why);
+	}
+	return account_lookup(req->user, acct, why);
+}
+
 enum auth_result
 auth_check(const struct auth_request *req, struct account *acct,
     const char **why)
 {
+	if (req->apop) {
+		return apop_check(req, acct, why);
+	}
+	if (req->apop_secrets != NULL) {
+		switch (apop_listed(req->apop_secrets, req->user)) {
+		case 1:
+			*why = "this account logs in with APOP only";
+			return AUTH_FAIL;
+		case -1:
+			*why = "APOP secrets file unreadable";
+			return AUTH_TEMPFAIL;
+		default:
+			break;
+		}
+	}
 	if (req->passwd_file != NULL) {
 		return file_check(req, acct, why);
 	}

@@ -32,6 +32,9 @@ struct auth_request {
 	const char	*user;		/* NUL-terminated, checked by the caller */
 	const char	*pass;		/* NUL-terminated, non-empty */
 	const char	*rhost;		/* client address, or NULL */
+	const char	*apop_secrets;	/* APOP's file of secrets, or NULL */
+	const char	*apop_timestamp; /* the greeting's <...> */
+	int		 apop;		/* pass is an APOP digest */
 };
 
 /*
@@ -44,6 +47,13 @@ struct auth_request {
  */
 enum auth_result auth_check(const struct auth_request *, struct account *,
 	    const char **);
+
+/*
+ * Reads a small root-owned file (a passwd or secrets file) whole into
+ * *buf (to be wiped and freed): refuses links, devices, FIFOs and files
+ * over 16 MiB. 0, or -1 with *why.
+ */
+int	auth_read_file(const char *, char **, size_t *, const char **);
 
 /*
  * One line of a passwd(5) file, (line, len) without its newline: seven

@@ -1,6 +1,6 @@
 /*
  * AUTHORIZATION state (RFC 1939 section 4, RFC 5034, RFC 6856): USER,
- * PASS, AUTH PLAIN and LOGIN, UTF8, QUIT. Runs in the pre-login child,
+ * PASS, APOP, AUTH PLAIN and LOGIN, UTF8, QUIT. Runs in the pre-login child,
  * which is unprivileged and confined to an empty directory when pop3d
  * starts as root. It decides nothing: credentials go to the monitor,
  * which answers with a verdict.
@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "apop.h"
 #include "pop3d.h"
 #include "priv.h"
 #include "sasl.h"
@@ -250,6 +251,22 @@ authz_auth(struct pop3 *p, const struct cmd *c)
 	}
 	explicit_bzero(buf, sizeof(buf));
 	return v;
+}
+
+/* Only when the greeting carried a timestamp (--apop-secrets). */
+enum verdict
+authz_apop(struct pop3 *p, const struct cmd *c)
+{
+	if (p->cfg->apop_secrets == NULL) {
+		reply_err(&p->io, NULL, "APOP is not available");
+		return V_MISUSE;
+	}
+	if (c->arglen[1] != APOP_DIGEST_LEN) {
+		reply_err(&p->io, NULL, "malformed APOP digest");
+		return V_MISUSE;
+	}
+	return submit(p, METHOD_APOP, c->arg[0], c->arglen[0], c->arg[1],
+	    c->arglen[1]);
 }
 
 enum verdict

@@ -149,7 +149,7 @@ static const char *
 method_field(enum auth_method m)
 {
 	static const char *const field[] = { "", ", method=PLAIN",
-	    ", method=LOGIN" };
+	    ", method=LOGIN", ", method=APOP" };
 
 	return field[m];
 }
@@ -188,6 +188,9 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	r.user = a->user;
 	r.pass = a->pass;
 	r.rhost = strcmp(p->peer, "unknown") == 0 ? NULL : p->peer;
+	r.apop_secrets = p->cfg->apop_secrets;
+	r.apop_timestamp = p->timestamp;
+	r.apop = a->method == METHOD_APOP;
 	res = check_in_worker(p->chan, &r, &w);
 	if (res == AUTH_TEMPFAIL) {
 		log_msg(LOG_ERR, "authentication unavailable (%s), user=%s, "

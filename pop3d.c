@@ -19,14 +19,17 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lockd.h"
@@ -52,6 +55,7 @@ struct command {
 static const struct command authorization[] = {
 	{ "USER", authz_user, 1, 1 },
 	{ "PASS", authz_pass, 1, ARGS_REST },
+	{ "APOP", authz_apop, 2, 2 },
 	{ "AUTH", authz_auth, 0, 2 },
 	{ "UTF8", authz_utf8, 0, 0 },
 	{ "QUIT", authz_quit, 0, 0 },
@@ -80,6 +84,7 @@ static const struct command transaction[] = {
 	{ "CAPA", any_capa, 0, 0 },
 	{ "USER", sess_not_now, 0, ARGS_REST },
 	{ "PASS", sess_not_now, 0, ARGS_REST },
+	{ "APOP", sess_not_now, 0, ARGS_REST },
 	{ "AUTH", sess_not_now, 0, ARGS_REST },
 	{ "UTF8", sess_not_now, 0, ARGS_REST },
 	{ NULL, NULL, 0, 0 }
@@ -180,7 +185,7 @@ usage(FILE *f, int status)
 	    "[-s|--pam-service=NAME] [-p|--passwd-file=FILE]\n"
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
-	    "             [--no-plaintext] [--x-uidl]\n"
+	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
 	    "             [-V|--version] [-h|--help]\n");
 	exit(status);
 }
@@ -228,6 +233,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "privsep-dir", required_argument, NULL, 'D' },
 		{ "no-plaintext", no_argument, NULL, 'P' },
 		{ "x-uidl", no_argument, NULL, 'X' },
+		{ "apop-secrets", required_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -270,6 +276,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'X':
 			cfg->x_uidl = 1;
 			break;
+		case 'A':
+			cfg->apop_secrets = optarg;
+			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
 			exit(0);
@@ -296,6 +305,64 @@ fatal(const char *what)
 }
 
 /*
+ * A problem found at start, before any protocol byte: said once in the
+ * log and once on stderr, which a superserver puts in its journal.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+config_error(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s", text);
+	fprintf(stderr, "pop3d: %s\n", text);
+	exit(EXIT_CONFIG);
+}
+
+/*
+ * APOP secrets are plaintext-equivalent passwords: the file must be the
+ * server's own (root's) and nobody else may read or change it.
+ */
+static void
+check_apop_secrets(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		config_error("APOP secrets file %s must be a regular file of "
+		    "the server's user with mode 0600 or 0400", path);
+	}
+}
+
+/*
+ * RFC 1939 section 7: a timestamp unique to this greeting. Clients take
+ * any "<...>" in the greeting as an offer of APOP, so there is one only
+ * when APOP works.
+ */
+static void
+make_timestamp(char *out, size_t len)
+{
+	char host[64];
+	unsigned long long r = 0;
+	struct timespec ts;
+
+	if (gethostname(host, sizeof(host)) == -1) {
+		snprintf(host, sizeof(host), "localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		r = (unsigned long long)ts.tv_nsec;
+	}
+	snprintf(out, len, "<%ld.%llx.%lld@%s>", (long)getpid(), r,
+	    (long long)ts.tv_sec, host);
+}
+
+/*
  * A passwd file names the uid the session becomes: as root, only a file
  * that only root can change is believed.
  */
@@ -305,14 +372,12 @@ check_passwd_file(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) == -1) {
-		log_msg(LOG_ERR, "passwd file %s: %s", path, strerror(errno));
-		exit(EXIT_CONFIG);
+		config_error("passwd file %s: %s", path, strerror(errno));
 	}
 	if (geteuid() == 0 && (st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
-		log_msg(LOG_ERR, "passwd file %s must be owned and writable "
-		    "only by root", path);
-		exit(EXIT_CONFIG);
+		config_error("passwd file %s must be owned and writable only "
+		    "by root", path);
 	}
 }
 
@@ -465,15 +530,13 @@ privsep_account(const struct config *cfg)
 	}
 	pw = getpwnam(cfg->privsep_user);
 	if (pw == NULL || pw->pw_uid == 0) {
-		log_msg(LOG_ERR, "privsep user %s missing or root",
+		config_error("privsep user %s missing or root",
 		    cfg->privsep_user);
-		exit(EXIT_CONFIG);
 	}
 	if (stat(cfg->privsep_dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_msg(LOG_ERR, "privsep directory %s must be a directory "
-		    "owned and writable only by root", cfg->privsep_dir);
-		exit(EXIT_CONFIG);
+		config_error("privsep directory %s must be a directory owned "
+		    "and writable only by root", cfg->privsep_dir);
 	}
 	return pw;
 }
@@ -488,7 +551,8 @@ prelogin_child(struct pop3 *p, const struct passwd *pw)
 	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO,
 	    (p->cfg->timeout < LOGIN_TIMEOUT ? p->cfg->timeout :
 	    LOGIN_TIMEOUT) * 1000);
-	reply_ok(&p->io, "POP3 server ready");
+	reply_ok(&p->io, "POP3 server ready%s%s",
+	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);
 	if (dispatch(p, authorization, 1) == END_LOGIN) {
 		io_flush(&p->io);
 		n = io_pending(&p->io, &rest);
@@ -499,10 +563,9 @@ prelogin_child(struct pop3 *p, const struct passwd *pw)
 }
 
 static void
-run_prelogin(struct pop3 *p, struct account *acct, unsigned char *handover,
-    size_t *len)
+run_prelogin(struct pop3 *p, const struct passwd *pw, struct account *acct,
+    unsigned char *handover, size_t *len)
 {
-	struct passwd *pw = privsep_account(p->cfg);
 	pid_t pid = fork_joined(&p->chan);
 
 	if (pid == 0) {
@@ -596,6 +659,7 @@ main(int argc, char **argv)
 	static unsigned char handover[INPUT_BUFFER];
 	struct config cfg;
 	struct account acct;
+	struct passwd *pw;
 	char path[PATH_MAX];
 	size_t len = 0;
 	int lockd;
@@ -604,14 +668,19 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	log_open(cfg.debug);
-	setup_fds(cfg.debug);
 	if (cfg.passwd_file != NULL) {
 		check_passwd_file(cfg.passwd_file);
 	}
+	if (cfg.apop_secrets != NULL) {
+		check_apop_secrets(cfg.apop_secrets);
+		make_timestamp(p.timestamp, sizeof(p.timestamp));
+	}
+	pw = privsep_account(&cfg);
+	setup_fds(cfg.debug);
 	p.cfg = &cfg;
 	p.mbox.fd = -1;
 	peer_address(STDIN_FILENO, p.peer, sizeof(p.peer));
-	run_prelogin(&p, &acct, handover, &len);
+	run_prelogin(&p, pw, &acct, handover, &len);
 	if (mailbox_path(path, sizeof(path), cfg.mailbox, acct.name,
 	    acct.home) == -1) {
 		path[0] = '\0';

@@ -13,6 +13,9 @@
 /* Room for a client address in text: IPv6 with scope, or a host name. */
 #define PEER_MAX	256
 
+/* The greeting's <pid.random.time@host> for APOP. */
+#define TIMESTAMP_MAX	160
+
 struct config {
 	const char	*mailbox;	/* the path template */
 	const char	*pam_service;
@@ -21,6 +24,7 @@ struct config {
 	int		 debug;		/* log to stderr as well */
 	int		 no_plaintext;	/* refuse credentials in the clear */
 	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
+	const char	*apop_secrets;	/* NULL: no APOP, no timestamp */
 	const char	*privsep_user;	/* the pre-login account */
 	const char	*privsep_dir;	/* its empty chroot */
 };
@@ -29,6 +33,7 @@ struct pop3 {
 	struct io	 io;
 	const struct config *cfg;
 	char		 peer[PEER_MAX];
+	char		 timestamp[TIMESTAMP_MAX]; /* APOP's, or empty */
 	unsigned int	 errors;	/* protocol errors so far */
 
 	/* AUTHORIZATION, in the unprivileged pre-login child */
@@ -56,8 +61,8 @@ enum verdict {
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
 /* authz.c: AUTHORIZATION, run unprivileged. */
-handler_fn authz_user, authz_pass, authz_auth, authz_utf8, authz_quit,
-    authz_not_yet;
+handler_fn authz_user, authz_pass, authz_apop, authz_auth, authz_utf8,
+    authz_quit, authz_not_yet;
 
 /* session.c: TRANSACTION, run as the user. */
 handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,

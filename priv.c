@@ -79,7 +79,7 @@ priv_parse_auth(const unsigned char *buf, size_t len, struct priv_auth *a)
 {
 	size_t ulen, plen;
 
-	if (len < 4 || buf[0] != MSG_AUTH || buf[1] > METHOD_LOGIN) {
+	if (len < 4 || buf[0] != MSG_AUTH || buf[1] > METHOD_APOP) {
 		return -1;
 	}
 	ulen = buf[2];

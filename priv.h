@@ -24,7 +24,8 @@ enum priv_verdict {
 enum auth_method {
 	METHOD_USER,	/* USER and PASS */
 	METHOD_PLAIN,	/* AUTH PLAIN */
-	METHOD_LOGIN	/* AUTH LOGIN */
+	METHOD_LOGIN,	/* AUTH LOGIN */
+	METHOD_APOP	/* APOP: the "password" is the digest */
 };
 
 struct priv_auth {

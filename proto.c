@@ -36,6 +36,11 @@ take_verb(const unsigned char *p, size_t len, struct cmd *c, size_t *used)
 		if (i == sizeof(c->verb) - 1) {
 			return CMD_BAD_VERB;
 		}
+		if (p[i] >= '0' && p[i] <= '9' && i > 0) {
+			c->verb[i] = (char)p[i];
+			i++;
+			continue;
+		}
 		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
 		    (p[i] >= 'a' && p[i] <= 'z'))) {
 			return CMD_BAD_VERB;
@@ -52,7 +57,9 @@ take_verb(const unsigned char *p, size_t len, struct cmd *c, size_t *used)
 }
 
 /*
- * RFC 1939 separates keyword and arguments by single spaces; runs of
+ * RFC 2449 section 3: a keyword is 3 or 4 characters, letters and, after
+ * the first, digits (as in UTF8). RFC 1939 separates keyword and
+ * arguments by single spaces; runs of
  * blanks and trailing blanks from sloppy clients are forgiven.
  */
 enum cmd_status

@@ -18,6 +18,7 @@ static Suite *(*const suites[])(void) = {
 	mailbox_suite,
 	auth_suite,
 	sasl_suite,
+	apop_suite,
 };
 
 int

@@ -15,6 +15,7 @@
 
 #include "io.h"
 
+Suite	*apop_suite(void);
 Suite	*auth_suite(void);
 Suite	*body_suite(void);
 Suite	*io_suite(void);

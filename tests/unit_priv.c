@@ -101,7 +101,7 @@ END_TEST
 START_TEST(test_parse_auth_every_method)
 {
 	static const enum auth_method all[] = {
-		METHOD_USER, METHOD_PLAIN, METHOD_LOGIN
+		METHOD_USER, METHOD_PLAIN, METHOD_LOGIN, METHOD_APOP
 	};
 	unsigned char buf[PRIV_MSG_MAX];
 	struct priv_auth a;
@@ -112,7 +112,7 @@ START_TEST(test_parse_auth_every_method)
 		ck_assert_int_eq(priv_parse_auth(buf, len, &a), 0);
 		check_auth(&a, all[i], "bob", "pass");
 	}
-	buf[1] = METHOD_LOGIN + 1;
+	buf[1] = METHOD_APOP + 1;
 	check_refused(buf, len);
 	buf[1] = 0xff;
 	check_refused(buf, len);

@@ -58,8 +58,8 @@ END_TEST
 START_TEST(test_cmd_verb_of_non_letters_is_refused)
 {
 	static const char *const lines[] = {
-		"AP0P", "US-R", "LIS7", "123", " USER bob", "\tNOOP", "US\xc3\x89R",
-		"@TOP", "[TOP", "`TOP", "{TOP"
+		"0POP", "8TOP", "US-R", "123", " USER bob", "\tNOOP",
+		"US\xc3\x89R", "@TOP", "[TOP", "`TOP", "{TOP"
 	};
 	struct cmd c;
 	size_t i;
@@ -68,6 +68,18 @@ START_TEST(test_cmd_verb_of_non_letters_is_refused)
 		ck_assert_msg(parse(lines[i], &c) == CMD_BAD_VERB,
 		    "\"%s\" accepted", show(lines[i], strlen(lines[i]), 0));
 	}
+}
+END_TEST
+
+/* RFC 6856's UTF8: digits may follow the first letter. */
+START_TEST(test_cmd_verb_may_hold_digits_after_a_letter)
+{
+	struct cmd c;
+
+	ck_assert_int_eq(parse("utf8", &c), CMD_OK);
+	ck_assert_str_eq(c.verb, "UTF8");
+	ck_assert_int_eq(parse("Ap0p x", &c), CMD_OK);
+	ck_assert_str_eq(c.verb, "AP0P");
 }
 END_TEST
 
@@ -342,6 +354,7 @@ proto_suite(void)
 	ADD_TESTS(tc, test_cmd_verb_is_upper_cased,
 	    test_cmd_verb_of_wrong_length_is_refused,
 	    test_cmd_verb_of_non_letters_is_refused,
+	    test_cmd_verb_may_hold_digits_after_a_letter,
 	    test_cmd_without_arguments_has_no_rest,
 	    test_cmd_arguments_are_split,
 	    test_cmd_blank_runs_and_trailing_blanks_are_forgiven,

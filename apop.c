@@ -1,0 +1,128 @@
+/*
+ * APOP secrets and digests. Runs as root in the monitor's worker; the
+ * secrets file is plaintext-equivalent, so it is read whole, searched and
+ * wiped. MD5 comes from libmd.
+ */
+#include <ctype.h>
+#include <md5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apop.h"
+
+int
+apop_parse_line(const char *line, size_t len, const char **name,
+    size_t *nlen, const char **secret, size_t *slen)
+{
+	const char *colon = memchr(line, ':', len);
+
+	if (colon == NULL || colon == line || memchr(line, '\0', len) != NULL ||
+	    (size_t)(colon - line) > USER_MAX || colon + 1 == line + len) {
+		return -1;
+	}
+	*name = line;
+	*nlen = (size_t)(colon - line);
+	*secret = colon + 1;
+	*slen = len - *nlen - 1;
+	return 0;
+}
+
+/* user's secret in (buf, len), or NULL. */
+static const char *
+find_secret(const char *buf, size_t len, const char *user, size_t *slen)
+{
+	const char *p = buf, *end = buf + len, *nl, *name, *secret;
+	size_t linelen, nlen, ulen = strlen(user);
+
+	for (; p < end; p = nl == NULL ? end : nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		linelen = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
+		if (linelen == 0 || *p == '#' || apop_parse_line(p, linelen,
+		    &name, &nlen, &secret, slen) == -1) {
+			continue;
+		}
+		if (nlen == ulen && memcmp(name, user, ulen) == 0) {
+			return secret;
+		}
+	}
+	return NULL;
+}
+
+static void
+md5_hex(const char *timestamp, const char *secret, size_t slen,
+    char out[APOP_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[MD5_DIGEST_LENGTH];
+	MD5_CTX ctx;
+	size_t i;
+
+	MD5Init(&ctx);
+	MD5Update(&ctx, (const uint8_t *)timestamp, strlen(timestamp));
+	MD5Update(&ctx, (const uint8_t *)secret, slen);
+	MD5Final(d, &ctx);
+	for (i = 0; i < sizeof(d); i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0x0f];
+	}
+	out[APOP_DIGEST_LEN] = '\0';
+	explicit_bzero(&ctx, sizeof(ctx));
+}
+
+/* Every byte is compared, whatever differs first. */
+static int
+digest_equal(const char *want, const char *got)
+{
+	unsigned int diff = 0;
+	size_t i;
+
+	for (i = 0; i < APOP_DIGEST_LEN; i++) {
+		diff |= (unsigned int)(want[i] ^
+		    tolower((unsigned char)got[i]));
+	}
+	return diff == 0;
+}
+
+enum auth_result
+apop_verify(const char *file, const char *timestamp, const char *user,
+    const char *digest, const char **why)
+{
+	char want[APOP_DIGEST_LEN + 1], *buf = NULL;
+	const char *secret;
+	size_t len = 0, slen = 0;
+	enum auth_result res = AUTH_FAIL;
+
+	if (auth_read_file(file, &buf, &len, why) == -1) {
+		return AUTH_TEMPFAIL;
+	}
+	secret = find_secret(buf, len, user, &slen);
+	md5_hex(timestamp, secret != NULL ? secret : "", slen, want);
+	if (strlen(digest) != APOP_DIGEST_LEN || secret == NULL) {
+		*why = secret == NULL ? "no APOP secret" : "malformed digest";
+	} else if (!digest_equal(want, digest)) {
+		*why = "wrong digest";
+	} else {
+		res = AUTH_OK;
+	}
+	explicit_bzero(want, sizeof(want));
+	explicit_bzero(buf, len);
+	free(buf);
+	return res;
+}
+
+int
+apop_listed(const char *file, const char *user)
+{
+	const char *why;
+	char *buf = NULL;
+	size_t len = 0, slen;
+	int found;
+
+	if (auth_read_file(file, &buf, &len, &why) == -1) {
+		return -1;
+	}
+	found = find_secret(buf, len, user, &slen) != NULL;
+	explicit_bzero(buf, len);
+	free(buf);
+	return found;
+}
