@@ -24,7 +24,8 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS	= -lpam -lcrypt -lxxhash -lmd
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o \
-	  session.o authz.o sasl.o priv.o peer.o auth.o apop.o monitor.o
+	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
+	  monitor.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d

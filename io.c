@@ -205,6 +205,22 @@ io_read_line(struct io *io, unsigned char **line, size_t *len)
 	}
 }
 
+enum io_status
+io_read_more(struct io *io)
+{
+	if (io->in_end - io->in_start == sizeof(io->in)) {
+		return IO_TOOLONG;
+	}
+	return fill(io);
+}
+
+void
+io_consume(struct io *io, size_t n)
+{
+	io->in_start += n < io->in_end - io->in_start ? n :
+	    io->in_end - io->in_start;
+}
+
 size_t
 io_pending(const struct io *io, const unsigned char **buf)
 {

@@ -58,6 +58,13 @@ enum io_status io_read_line(struct io *, unsigned char **, size_t *);
 
 /* Bytes received but not yet returned as lines (handed on at login). */
 size_t	io_pending(const struct io *, const unsigned char **);
+
+/*
+ * For what precedes the first line (a PROXY header): reads once more into
+ * the buffer (IO_LINE when something came), and drops n taken bytes.
+ */
+enum io_status io_read_more(struct io *);
+void	io_consume(struct io *, size_t);
 int	io_preload(struct io *, const unsigned char *, size_t);
 
 void	io_put(struct io *, const void *, size_t);

@@ -256,6 +256,26 @@ take_handover(int chan, pid_t child, time_t deadline, unsigned char *out,
 	reap(child);
 }
 
+/* The client behind a trusted proxy, from the child's first message. */
+static void
+take_peer(struct pop3 *p, pid_t child, time_t deadline)
+{
+	unsigned char buf[PRIV_MSG_MAX];
+	char addr[PEER_MAX];
+	ssize_t n;
+
+	n = next_request(p->chan, deadline, buf);
+	if (n <= 0 || priv_parse_peer(buf, (size_t)n, addr,
+	    sizeof(addr)) == -1) {
+		end_prelogin(child);
+	}
+	if (addr[0] != '\0') {
+		log_msg(LOG_DEBUG, "PROXY header from %s: client %s", p->peer,
+		    addr);
+		memcpy(p->peer, addr, strlen(addr) + 1);
+	}
+}
+
 void
 monitor_run(struct pop3 *p, pid_t child, struct account *acct,
     unsigned char *handover, size_t *len)
@@ -267,6 +287,9 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 	unsigned int failures = 0;
 	ssize_t n;
 
+	if (p->proxied) {
+		take_peer(p, child, deadline);
+	}
 	for (;;) {
 		n = next_request(p->chan, deadline, buf);
 		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1) {

@@ -63,6 +63,9 @@
 #define TIMEOUT_DEFAULT		600
 #define TIMEOUT_MAX		86400
 
+/* A proxy sends its PROXY header at once, or not at all. */
+#define PROXY_TIMEOUT		5
+
 /* Nobody types a password for longer than this before logging in. */
 #define LOGIN_TIMEOUT		60
 

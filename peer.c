@@ -70,3 +70,63 @@ peer_address(int fd, char *out, size_t len)
 	}
 	snprintf(out, len, "unknown");
 }
+
+/* One entry of a comma-separated list, as a binary address of family *af. */
+static int
+list_entry(const char **p, unsigned char *bin, int *af)
+{
+	char text[INET6_ADDRSTRLEN];
+	const char *comma = strchr(*p, ',');
+	size_t n = comma == NULL ? strlen(*p) : (size_t)(comma - *p);
+
+	if (n == 0 || n >= sizeof(text)) {
+		return -1;
+	}
+	memcpy(text, *p, n);
+	text[n] = '\0';
+	*p += n + (comma != NULL);
+	if (comma != NULL && **p == '\0') {
+		return -1;
+	}
+	*af = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	return inet_pton(*af, text, bin) == 1 ? 0 : -1;
+}
+
+int
+peer_list_ok(const char *list)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	int af;
+
+	do {
+		if (list_entry(&list, bin, &af) == -1) {
+			return -1;
+		}
+	} while (*list != '\0');
+	return 0;
+}
+
+int
+peer_in_list(int fd, const char *list)
+{
+	unsigned char want[sizeof(struct in6_addr)], got[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+	int af, gaf;
+
+	if (from_socket(fd, text, sizeof(text)) == -1) {
+		return 0;
+	}
+	gaf = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(gaf, text, got) != 1) {
+		return 0;
+	}
+	while (*list != '\0') {
+		if (list_entry(&list, want, &af) == -1) {
+			return 0;
+		}
+		if (af == gaf && memcmp(want, got, af == AF_INET ? 4 : 16) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}

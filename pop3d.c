@@ -37,6 +37,7 @@
 #include "peer.h"
 #include "pop3d.h"
 #include "priv.h"
+#include "proxy.h"
 
 /* sysexits(3) values, so that a superserver's log says what went wrong. */
 #define EXIT_USAGE	64
@@ -186,6 +187,7 @@ usage(FILE *f, int status)
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
+	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
 	    "             [-V|--version] [-h|--help]\n");
 	exit(status);
 }
@@ -234,6 +236,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "no-plaintext", no_argument, NULL, 'P' },
 		{ "x-uidl", no_argument, NULL, 'X' },
 		{ "apop-secrets", required_argument, NULL, 'A' },
+		{ "proxy-from", required_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -278,6 +281,12 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'A':
 			cfg->apop_secrets = optarg;
+			break;
+		case 'R':
+			if (peer_list_ok(optarg) == -1) {
+				bad_option("proxy address list", optarg);
+			}
+			cfg->proxy_from = optarg;
 			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
@@ -541,16 +550,52 @@ privsep_account(const struct config *cfg)
 	return pw;
 }
 
+/*
+ * A trusted proxy's header, before any byte from the client: its address
+ * goes to the monitor at once, so nothing the client sends later can
+ * change it. A missing or malformed header ends the connection.
+ */
+static void
+read_proxy_header(struct pop3 *p)
+{
+	const unsigned char *buf;
+	char addr[PEER_MAX];
+	size_t n, used = 0;
+	enum proxy_result r;
+
+	p->io.timeout_ms = PROXY_TIMEOUT * 1000;
+	for (;;) {
+		n = io_pending(&p->io, &buf);
+		r = proxy_parse(buf, n, addr, sizeof(addr), &used);
+		if (r == PROXY_OK) {
+			break;
+		}
+		if (r == PROXY_BAD || io_read_more(&p->io) != IO_LINE) {
+			log_msg(LOG_NOTICE, "no valid PROXY header from %s",
+			    p->peer);
+			_exit(0);
+		}
+	}
+	io_consume(&p->io, used);
+	if (priv_send_peer(p->chan, addr) == -1) {
+		_exit(1);
+	}
+}
+
 static void __attribute__((noreturn))
 prelogin_child(struct pop3 *p, const struct passwd *pw)
 {
 	const unsigned char *rest;
 	size_t n;
+	int timeout = (p->cfg->timeout < LOGIN_TIMEOUT ? p->cfg->timeout :
+	    LOGIN_TIMEOUT) * 1000;
 
 	drop_to_privsep(p->cfg, pw);
-	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO,
-	    (p->cfg->timeout < LOGIN_TIMEOUT ? p->cfg->timeout :
-	    LOGIN_TIMEOUT) * 1000);
+	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, timeout);
+	if (p->proxied) {
+		read_proxy_header(p);
+		p->io.timeout_ms = timeout;
+	}
 	reply_ok(&p->io, "POP3 server ready%s%s",
 	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);
 	if (dispatch(p, authorization, 1) == END_LOGIN) {
@@ -680,6 +725,8 @@ main(int argc, char **argv)
 	p.cfg = &cfg;
 	p.mbox.fd = -1;
 	peer_address(STDIN_FILENO, p.peer, sizeof(p.peer));
+	p.proxied = cfg.proxy_from != NULL &&
+	    peer_in_list(STDIN_FILENO, cfg.proxy_from);
 	run_prelogin(&p, pw, &acct, handover, &len);
 	if (mailbox_path(path, sizeof(path), cfg.mailbox, acct.name,
 	    acct.home) == -1) {

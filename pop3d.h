@@ -25,6 +25,7 @@ struct config {
 	int		 no_plaintext;	/* refuse credentials in the clear */
 	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
 	const char	*apop_secrets;	/* NULL: no APOP, no timestamp */
+	const char	*proxy_from;	/* peers whose PROXY header we read */
 	const char	*privsep_user;	/* the pre-login account */
 	const char	*privsep_dir;	/* its empty chroot */
 };
@@ -34,6 +35,7 @@ struct pop3 {
 	const struct config *cfg;
 	char		 peer[PEER_MAX];
 	char		 timestamp[TIMESTAMP_MAX]; /* APOP's, or empty */
+	int		 proxied;	/* a PROXY header comes first */
 	unsigned int	 errors;	/* protocol errors so far */
 
 	/* AUTHORIZATION, in the unprivileged pre-login child */

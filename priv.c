@@ -8,10 +8,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "priv.h"
 
-enum { MSG_AUTH = 'A', MSG_VERDICT = 'V', MSG_HANDOVER = 'H' };
+enum { MSG_AUTH = 'A', MSG_VERDICT = 'V', MSG_HANDOVER = 'H', MSG_PEER = 'P' };
 
 static int
 send_parts(int fd, struct iovec *iov, size_t n)
@@ -148,4 +150,35 @@ priv_parse_handover(const unsigned char *buf, size_t len,
 	}
 	*data = buf + 1;
 	return (ssize_t)(len - 1);
+}
+
+int
+priv_send_peer(int fd, const char *addr)
+{
+	unsigned char head = MSG_PEER;
+	struct iovec iov[2];
+
+	iov[0].iov_base = &head;
+	iov[0].iov_len = 1;
+	iov[1].iov_base = (void *)(uintptr_t)addr;
+	iov[1].iov_len = strlen(addr);
+	return send_parts(fd, iov, 2);
+}
+
+/* Only an address inet_pton() accepts, or nothing at all. */
+int
+priv_parse_peer(const unsigned char *buf, size_t len, char *out, size_t outlen)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	if (len < 1 || buf[0] != MSG_PEER || len > outlen) {
+		return -1;
+	}
+	memcpy(out, buf + 1, len - 1);
+	out[len - 1] = '\0';
+	if (len > 1 && inet_pton(AF_INET, out, bin) != 1 &&
+	    inet_pton(AF_INET6, out, bin) != 1) {
+		return -1;
+	}
+	return 0;
 }

@@ -45,6 +45,13 @@ int	priv_parse_auth(const unsigned char *, size_t, struct priv_auth *);
 int	priv_send_verdict(int, enum priv_verdict);
 int	priv_recv_verdict(int, enum priv_verdict *);
 int	priv_send_handover(int, const unsigned char *, size_t);
+
+/*
+ * The client's address from a PROXY header ("" for the connection's own
+ * peer); the monitor takes it only as the child's first message.
+ */
+int	priv_send_peer(int, const char *);
+int	priv_parse_peer(const unsigned char *, size_t, char *, size_t);
 ssize_t	priv_parse_handover(const unsigned char *, size_t,
 	    const unsigned char **);
 

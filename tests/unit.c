@@ -19,6 +19,7 @@ static Suite *(*const suites[])(void) = {
 	auth_suite,
 	sasl_suite,
 	apop_suite,
+	proxy_suite,
 };
 
 int
