@@ -126,7 +126,7 @@ parse_number(const unsigned char *p, size_t len, unsigned long max,
 }
 
 /* RFC 2449 section 4: a reply line is at most 512 octets with its CRLF. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 reply_v(struct io *io, const char *head, const char *fmt, va_list ap)
 {
 	char text[512 - 2 - sizeof("-ERR [SYS/TEMP] ")];
