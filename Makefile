@@ -40,7 +40,7 @@ pop3d: pop3d.o $(OBJS)
 BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev \
 	     libmd-dev
 TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
-	     strace procmail liblockfile-bin
+	     strace procmail liblockfile-bin libauthen-sasl-perl
 DEMO_DEPS  = systemd curl python3 whois
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \
@@ -73,3 +73,105 @@ clean:
 	rm -f pop3d *.o tests/unit tests/integration
 
 .PHONY: all clean check deps demo
+
+# --- make install / make uninstall (PREFIX, DESTDIR as usual)
+#
+# Debian's mailutils-pop3d owns /usr/sbin/pop3d and courier-pop a pop3d(8),
+# so the default PREFIX is /usr/local. Units: systemd reads units of
+# packages from /usr/lib/systemd/system and units the administrator
+# installs from /usr/local/lib/systemd/system (systemd.unit(5), "systemd-
+# analyze unit-paths"), so PREFIX=/usr and PREFIX=/usr/local put them under
+# $(PREFIX)/lib/systemd/system, which leaves /etc/systemd/system to the
+# administrator's own copies and "systemctl edit" drop-ins, which take
+# precedence. Any other PREFIX is not on systemd's search path: then they
+# go to /etc/systemd/system. UNITDIR=... overrides the choice.
+# pop3d@.service is written with ExecStart= naming $(SBINDIR)/pop3d; the
+# repository's copy keeps /usr/local/sbin/pop3d.
+SBINDIR	= $(PREFIX)/sbin
+MANDIR	= $(PREFIX)/share/man
+ifneq ($(filter /usr /usr/local,$(patsubst %/,%,$(PREFIX))),)
+UNITDIR	?= $(patsubst %/,%,$(PREFIX))/lib/systemd/system
+else
+UNITDIR	?= /etc/systemd/system
+endif
+PAMDIR	= /etc/pam.d
+PRIVSEP_DIR = /var/empty
+ADDUSER	= adduser --system --group --no-create-home --home /nonexistent pop3d
+USERADD	= useradd --system --user-group --no-create-home \
+	  --home-dir /nonexistent --shell /usr/sbin/nologin pop3d
+
+install: pop3d
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PAMDIR)
+	install -m 0755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
+	install -m 0644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
+	install -m 0644 pop3d.socket $(DESTDIR)$(UNITDIR)/pop3d.socket
+	sed 's|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=-$(SBINDIR)/pop3d|' \
+	    pop3d@.service >$(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
+	grep -q '^ExecStart=-$(SBINDIR)/pop3d\b' \
+	    $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp \
+	    $(DESTDIR)$(UNITDIR)/pop3d@.service
+	@# The PAM service is configuration: an existing one is never replaced.
+	@if [ -e $(DESTDIR)$(PAMDIR)/pop3 ]; then \
+	    echo "install: kept the existing $(DESTDIR)$(PAMDIR)/pop3" \
+	        "(not overwritten; compare with pam.d/pop3)"; \
+	else \
+	    echo "install -m 0644 pam.d/pop3 $(DESTDIR)$(PAMDIR)/pop3"; \
+	    install -m 0644 pam.d/pop3 $(DESTDIR)$(PAMDIR)/pop3; \
+	fi
+	@# The privsep directory: empty, root's, not writable by anyone else.
+	install -d -m 0755 $(DESTDIR)$(PRIVSEP_DIR)
+	@if [ -n "$$(ls -A $(DESTDIR)$(PRIVSEP_DIR))" ]; then \
+	    echo "install: warning: $(DESTDIR)$(PRIVSEP_DIR) is not empty"; \
+	fi
+	@# The privsep account: on this system only (no DESTDIR), as root.
+	@if [ -n "$(DESTDIR)" ]; then \
+	    echo "install: the package must create the privsep account on the" \
+	        "target system, as root, if it is missing:"; \
+	    echo "    $(ADDUSER)"; \
+	elif getent passwd pop3d >/dev/null; then \
+	    echo "install: the privsep account pop3d exists"; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+	    echo "install: not root: create the privsep account as root:"; \
+	    echo "    $(ADDUSER)"; \
+	elif command -v adduser >/dev/null; then \
+	    echo "$(ADDUSER)"; $(ADDUSER); \
+	else \
+	    echo "$(USERADD)"; $(USERADD); \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "install: now: systemctl daemon-reload &&" \
+	        "systemctl enable --now pop3d.socket"; \
+	fi
+
+# Removes what install put, except configuration: the PAM service when it
+# is not the one install wrote, the privsep account and /var/empty (which
+# other programs may share); it says how to remove those.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && \
+	    systemctl is-enabled --quiet pop3d.socket 2>/dev/null; then \
+	    echo "uninstall: pop3d.socket is enabled: first run" \
+	        "systemctl disable --now pop3d.socket" >&2; \
+	    exit 1; \
+	fi
+	rm -f $(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
+	    $(DESTDIR)$(UNITDIR)/pop3d.socket $(DESTDIR)$(UNITDIR)/pop3d@.service
+	@if [ ! -e $(DESTDIR)$(PAMDIR)/pop3 ]; then :; \
+	elif cmp -s pam.d/pop3 $(DESTDIR)$(PAMDIR)/pop3; then \
+	    echo "rm -f $(DESTDIR)$(PAMDIR)/pop3"; \
+	    rm -f $(DESTDIR)$(PAMDIR)/pop3; \
+	else \
+	    echo "uninstall: kept $(DESTDIR)$(PAMDIR)/pop3: it is not the" \
+	        "file install writes (remove it by hand if pop3d was its" \
+	        "only user)"; \
+	fi
+	@echo "uninstall: kept the privsep account and $(PRIVSEP_DIR); if" \
+	    "nothing else uses them: deluser --system pop3d &&" \
+	    "rmdir $(PRIVSEP_DIR)"
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "uninstall: now: systemctl daemon-reload"; \
+	fi
+
+.PHONY: install uninstall

@@ -114,12 +114,33 @@ authz_pass(struct pop3 *p, const struct cmd *c)
 {
 	size_t ulen = p->userlen;
 
+	if (plaintext_refused(p)) {
+		return V_NEXT;
+	}
 	if (ulen == 0) {
 		reply_err(&p->io, NULL, "USER first");
 		return V_MISUSE;
 	}
 	p->userlen = 0;
 	return submit(p, METHOD_USER, p->user, ulen, c->rest, c->restlen);
+}
+
+/* Valid base64 that decodes to more than fits is a length problem. */
+static long
+decode(struct pop3 *p, const unsigned char *in, size_t len,
+    unsigned char *out, size_t outlen)
+{
+	long n;
+
+	if (len / 4 * 3 > outlen + 2) {
+		reply_err(&p->io, "AUTH", "name or password too long");
+		return -1;
+	}
+	n = base64_decode(in, len, out, outlen);
+	if (n == -1) {
+		reply_err(&p->io, NULL, "invalid base64");
+	}
+	return n;
 }
 
 /*
@@ -152,11 +173,8 @@ sasl_response(struct pop3 *p, const char *challenge, unsigned char *out,
 		reply_err(&p->io, NULL, "authentication cancelled");
 		return -1;
 	}
-	n = base64_decode(line, len, out, outlen);
+	n = decode(p, line, len, out, outlen);
 	explicit_bzero(line, len);
-	if (n == -1) {
-		reply_err(&p->io, NULL, "invalid base64");
-	}
 	return n;
 }
 
@@ -165,16 +183,10 @@ static long
 initial_response(struct pop3 *p, const struct cmd *c, unsigned char *out,
     size_t outlen)
 {
-	long n;
-
 	if (c->arglen[1] == 1 && c->arg[1][0] == '=') {
 		return 0;
 	}
-	n = base64_decode(c->arg[1], c->arglen[1], out, outlen);
-	if (n == -1) {
-		reply_err(&p->io, NULL, "invalid base64");
-	}
-	return n;
+	return decode(p, c->arg[1], c->arglen[1], out, outlen);
 }
 
 static enum verdict

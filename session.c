@@ -316,9 +316,11 @@ any_capa(struct pop3 *p, const struct cmd *c)
 	(void)c;
 	reply_ok(&p->io, "capability list follows");
 	io_printf(&p->io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-	    "PIPELINING\r\nEXPIRE NEVER\r\nUTF8 USER\r\n");
-	if (!p->cfg->no_plaintext) {
-		io_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n");
+	    "PIPELINING\r\nEXPIRE NEVER\r\n");
+	if (p->cfg->no_plaintext) {
+		io_printf(&p->io, "UTF8\r\n");
+	} else {
+		io_printf(&p->io, "UTF8 USER\r\nUSER\r\nSASL PLAIN LOGIN\r\n");
 	}
 	io_printf(&p->io, "IMPLEMENTATION pop3d-%s\r\n.\r\n", POP3D_VERSION);
 	return V_NEXT;

@@ -237,6 +237,7 @@ const char *show(const void *, size_t, int);
 
 Suite	*cli_suite(void);
 Suite	*authorization_suite(void);
+Suite	*sasl_suite(void);
 Suite	*transaction_suite(void);
 Suite	*maildrop_suite(void);
 Suite	*privilege_suite(void);

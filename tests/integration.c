@@ -104,7 +104,7 @@ int
 main(void)
 {
 	Suite *(*const suites[])(void) = {
-		cli_suite, authorization_suite, transaction_suite,
+		cli_suite, authorization_suite, sasl_suite, transaction_suite,
 		maildrop_suite, privilege_suite
 	};
 	SRunner *sr;
