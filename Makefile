@@ -40,7 +40,8 @@ pop3d: pop3d.o $(OBJS)
 BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev \
 	     libmd-dev
 TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
-	     strace procmail liblockfile-bin libauthen-sasl-perl
+	     strace procmail liblockfile-bin libauthen-sasl-perl fetchmail \
+	     getmail6 perl
 DEMO_DEPS  = systemd curl python3 whois
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \
