@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -421,9 +423,25 @@ set_ids(uid_t uid, gid_t gid)
 }
 
 /* The pre-login child: no privileges, nothing to see, nothing to keep. */
+/*
+ * The pre-login child parses what the client sends: it may not fork, nor
+ * write to any file, whatever it is made to run.
+ */
+static void
+limit_prelogin(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_NPROC, &none) == -1 ||
+	    setrlimit(RLIMIT_FSIZE, &none) == -1) {
+		fatal("setrlimit");
+	}
+}
+
 static void
 drop_to_privsep(const struct config *cfg, const struct passwd *pw)
 {
+	limit_prelogin();
 	if (pw == NULL) {
 		return;
 	}
@@ -680,6 +698,22 @@ session(struct pop3 *p, const struct account *a, const char *path,
 	mailbox_close(&p->mbox);
 }
 
+/*
+ * Passwords pass through these processes: no core file, and no ptrace by
+ * another process of the same user (the kernel also resets this when the
+ * credentials change).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		fatal("no core dumps");
+	}
+}
+
 /* Stray diagnostics must never reach a client through fd 2. */
 static void
 setup_fds(int debug)
@@ -710,6 +744,7 @@ main(int argc, char **argv)
 	int lockd;
 
 	parse_options(&cfg, argc, argv);
+	no_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	log_open(cfg.debug);
