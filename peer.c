@@ -59,13 +59,36 @@ from_env(const char *name, char *out, size_t len)
 	return snprintf(out, len, "%s", v) < (int)len ? 0 : -1;
 }
 
+static int
+from_env_any(char *out, size_t len)
+{
+	return from_env("REMOTE_ADDR", out, len) == 0 ||
+	    from_env("REMOTE_HOST", out, len) == 0 ||
+	    from_env("TCPREMOTEIP", out, len) == 0 ? 0 : -1;
+}
+
+static int
+is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+}
+
+/*
+ * A loopback peer may be a superserver relaying for the real client:
+ * stunnel in exec mode hands its child a loopback TCP connection and the
+ * client's address in REMOTE_HOST. The environment comes from the parent,
+ * so it is believed then.
+ */
 void
 peer_address(int fd, char *out, size_t len)
 {
-	if (from_socket(fd, out, len) == 0 ||
-	    from_env("REMOTE_ADDR", out, len) == 0 ||
-	    from_env("REMOTE_HOST", out, len) == 0 ||
-	    from_env("TCPREMOTEIP", out, len) == 0) {
+	if (from_socket(fd, out, len) == 0) {
+		if (is_loopback(out)) {
+			(void)from_env_any(out, len);
+		}
+		return;
+	}
+	if (from_env_any(out, len) == 0) {
 		return;
 	}
 	snprintf(out, len, "unknown");

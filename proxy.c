@@ -15,6 +15,24 @@ static const unsigned char v2_sig[12] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
 };
 
+/*
+ * The address as text; IPv4-mapped IPv6 as IPv4, as the rest of pop3d
+ * logs it and fail2ban bans it. -1 if it does not fit.
+ */
+static int
+addr_text(int af, const unsigned char *bin, char *out, size_t len)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (af == AF_INET6 && memcmp(bin, mapped, sizeof(mapped)) == 0) {
+		af = AF_INET;
+		bin += sizeof(mapped);
+	}
+	return inet_ntop(af, bin, out, (socklen_t)len) == NULL ? -1 : 0;
+}
+
 /* The first n bytes of buf agree with prefix (of plen bytes). */
 static int
 starts(const unsigned char *buf, size_t n, const void *prefix, size_t plen)
@@ -77,12 +95,11 @@ v1_fields(const char *p, const char *end, char *addr, size_t addrlen)
 	    token(&p, end, dst, sizeof(dst)) == -1 ||
 	    token(&p, end, sport, sizeof(sport)) == -1 ||
 	    token(&p, end, dport, sizeof(dport)) == -1 || p != end ||
-	    end[-1] == ' ' || inet_pton(af, src, bin) != 1 ||
-	    inet_pton(af, dst, bin) != 1 || !port_ok(sport) ||
-	    !port_ok(dport) || strlen(src) >= addrlen) {
+	    end[-1] == ' ' || inet_pton(af, dst, bin) != 1 ||
+	    inet_pton(af, src, bin) != 1 || !port_ok(sport) ||
+	    !port_ok(dport) || addr_text(af, bin, addr, addrlen) == -1) {
 		return PROXY_BAD;
 	}
-	memcpy(addr, src, strlen(src) + 1);
 	return PROXY_OK;
 }
 
@@ -117,13 +134,11 @@ v2_address(const unsigned char *a, size_t alen, unsigned char fam,
 {
 	addr[0] = '\0';
 	if (fam == 0x11 || fam == 0x12) {
-		if (alen < 12 ||
-		    inet_ntop(AF_INET, a, addr, (socklen_t)addrlen) == NULL) {
+		if (alen < 12 || addr_text(AF_INET, a, addr, addrlen) == -1) {
 			return PROXY_BAD;
 		}
 	} else if (fam == 0x21 || fam == 0x22) {
-		if (alen < 36 ||
-		    inet_ntop(AF_INET6, a, addr, (socklen_t)addrlen) == NULL) {
+		if (alen < 36 || addr_text(AF_INET6, a, addr, addrlen) == -1) {
 			return PROXY_BAD;
 		}
 	} else if (fam != 0x00 && fam != 0x31 && fam != 0x32) {

@@ -116,3 +116,77 @@ wait_listening() {
 	done
 	return 1
 }
+
+# --- more bounded waits and processes (t-stunnel.sh, t-haproxy.sh)
+
+# wait_for_grep FILE PATTERN [SECONDS]: waits up to SECONDS (default 5)
+# until a line of FILE matches the extended regular expression PATTERN.
+wait_for_grep() {
+	_n=0
+	while [ "$_n" -lt "$((${3:-5} * 10))" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# wait_for_file FILE PID [SECONDS]: waits up to SECONDS (default 5) until
+# FILE exists and is not empty; fails at once if process PID is gone.
+wait_for_file() {
+	_n=0
+	while [ "$_n" -lt "$((${3:-5} * 10))" ]; do
+		[ -s "$1" ] && return 0
+		is_running "$2" || return 1
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# is_running PID: the process exists and is not a zombie.
+is_running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	Z* | "") return 1 ;;
+	esac
+	return 0
+}
+
+# stop_process PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it
+# when it is a child of this shell.
+stop_process() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || true
+	_n=0
+	while [ "$_n" -lt 50 ] && is_running "$1"; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# socket_activate LOG ADDRESS COMMAND [ARG...]: systemd-socket-activate
+# --inetd --accept on ADDRESS (127.0.0.2, [::ffff:127.0.0.1], ...) and a
+# free port, output in LOG; a port found free can be taken in between, so
+# up to 3 tries. Sets activated_pid and activated_port; fails if it could
+# not start (LOG says why).
+socket_activate() {
+	_log=$1
+	_addr=$2
+	shift 2
+	_tries=0
+	while [ "$_tries" -lt 3 ]; do
+		activated_port=$(free_port)
+		: >"$_log"
+		systemd-socket-activate --inetd --accept \
+			-l "$_addr:$activated_port" "$@" >>"$_log" 2>&1 &
+		activated_pid=$!
+		wait_listening "$_log" "$activated_pid" && return 0
+		stop_process "$activated_pid"
+		_tries=$((_tries + 1))
+	done
+	activated_pid=""
+	return 1
+}

@@ -30,6 +30,8 @@ static const struct proxy_case cases[] = {
 	{ H("PROXY TCP6 2001:db8::7 2001:db8::1 1 65535\r\n"), "2001:db8::7",
 	    44 },
 	{ H("PROXY UNKNOWN\r\n"), "", 15 },
+	{ H("PROXY TCP6 ::ffff:192.0.2.9 ::ffff:10.0.0.1 1 2\r\n"),
+	    "192.0.2.9", 49 },
 	{ H("PROXY UNKNOWN ffff:f...f ffff:f...f 65535 65535\r\n"), "", 49 },
 	{ v2_tcp4, sizeof(v2_tcp4) - 1, "198.51.100.9", 28 },
 	{ v2_local, sizeof(v2_local) - 1, "", 16 },

@@ -1,0 +1,636 @@
+#!/bin/sh
+# End to end over TLS: stunnel in front of pop3d on 127.0.0.1 and random
+# free ports, with configurations made from examples/stunnel/*.conf by
+# replacing only ports, paths and the account stunnel runs as:
+#   exec mode     stunnel starts one pop3d per connection (pop3d-exec.conf);
+#   connect mode  stunnel sends a PROXY v1 header to pop3d run by
+#                 systemd-socket-activate with --proxy-from=127.0.0.1
+#                 (pop3d-proxy.conf).
+# Clients: curl (pop3s://) and Python's poplib.POP3_SSL, both without
+# certificate checks (the certificate is a throwaway self-signed one). Also
+# checks the TLS versions and suites the examples allow, the client address
+# pop3d logs (with a client bound to 127.0.0.9), and PROXY headers sent by
+# hand from a trusted and from an untrusted address. Runs as root (privilege
+# separation, a test uid owning the mailboxes, stunnel dropping to stunnel4
+# in connect mode) and as a normal user (everything as that user).
+# POP3D=path overrides the binary under test (default ./pop3d); KEEP_TMP=1
+# keeps the temporary directory. Last line: "N passed, M failed".
+set -eu
+cd "$(dirname "$0")/.."
+# shellcheck source=tests/lib.sh disable=SC1091
+. tests/lib.sh
+
+POP3D=${POP3D:-./pop3d}
+PASSWORD='correct horse'
+PASSWORD_URL='correct%20horse'
+OTHER=127.0.0.9 # a client address that is not 127.0.0.1
+
+tmp=""
+started=""
+cleanup() {
+	status=$?
+	for pid in $started; do
+		stop_process "$pid"
+	done
+	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$tmp"
+	fi
+	if ! summarized; then
+		fail "the test stopped early (exit status $status)"
+		summary || true
+		exit 1
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# --- what the test needs
+if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
+	echo "# scripts/deps could not install what is missing (see above)"
+fi
+STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
+[ -n "$STUNNEL" ] || fail "prerequisite: stunnel is not installed (stunnel4)"
+for cmd in openssl curl python3 systemd-socket-activate; do
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		fail "prerequisite: $cmd is not installed"
+	fi
+done
+if [ ! -x "$POP3D" ]; then
+	fail "prerequisite: $POP3D is not built (make pop3d)"
+fi
+for f in examples/stunnel/pop3d-exec.conf examples/stunnel/pop3d-proxy.conf; do
+	[ -r "$f" ] || fail "prerequisite: $f is missing"
+done
+if any_failed; then
+	summary || exit 1
+fi
+case $POP3D in
+/*) ;;
+*) POP3D=$PWD/${POP3D#./} ;;
+esac
+examples=$PWD/examples/stunnel
+
+tmp=$(mktemp -d /tmp/pop3d-stunnel.XXXXXX)
+chmod 0755 "$tmp"
+mkdir "$tmp/mail" "$tmp/expect" "$tmp/got" "$tmp/tls" "$tmp/run"
+
+# --- a throwaway certificate (P-256, two days)
+if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	-nodes -days 2 -subj /CN=localhost -keyout "$tmp/tls/key.pem" \
+	-out "$tmp/tls/cert.pem" >"$tmp/tls/openssl.log" 2>&1; then
+	fail "openssl could not make a certificate:"
+	sed 's/^/  /' "$tmp/tls/openssl.log"
+	summary || exit 1
+fi
+chmod 0600 "$tmp/tls/key.pem"
+
+# --- maildrops: alice's with edge cases (the expected bytes of each RETR:
+# LF -> CRLF, a CRLF added to a last line without one); bob's small one for
+# the sessions whose logged address is checked
+python3 - "$tmp" <<'EOF'
+import os, sys
+
+tmp = sys.argv[1]
+
+
+def head(n, subject, extra=b""):
+    return (b"From: Sender %d <sender%d@example.org>\n"
+            b"To: alice@example.net\n"
+            b"Subject: " % (n, n) + subject + b"\n"
+            b"Message-ID: <%d@example.org>\n" % n + extra + b"\n")
+
+
+big = b"".join(b"line %06d %s\n" % (i, b"y" * 70) for i in range(1500))
+msgs = [
+    head(1, b"hello over TLS") + b"Plain text.\n-- \nBob\n",
+    head(2, b"dots") + b".\n..\n.leading dot\n>From quoted\n",
+    head(3, b"=?UTF-8?Q?K=C3=B6ln?=",
+         b"Content-Type: text/plain; charset=utf-8\n") +
+    "Grüße aus Köln ☕\n".encode(),
+    head(4, b"120 KB") + big,
+    head(5, b"no final newline") + b"the end, without a newline",
+]
+froms = [b"From sender%d@example.org  Mon Nov 24 09:%02d:00 2025\n" % (i, i)
+         for i in range(1, len(msgs) + 1)]
+mbox = b""
+for i, (f, m) in enumerate(zip(froms, msgs)):
+    mbox += f + m + (b"\n" if i + 1 < len(msgs) else b"")
+with open(os.path.join(tmp, "alice.orig"), "wb") as fh:
+    fh.write(mbox)
+with open(os.path.join(tmp, "mail", "alice"), "wb") as fh:
+    fh.write(mbox)
+with open(os.path.join(tmp, "after-dele-1"), "wb") as fh:
+    fh.write(mbox[len(froms[0]) + len(msgs[0]) + 1:])
+with open(os.path.join(tmp, "sizes"), "w") as fh:
+    for i, m in enumerate(msgs, 1):
+        if not m.endswith(b"\n"):
+            m += b"\n"
+        m = m.replace(b"\n", b"\r\n")
+        with open(os.path.join(tmp, "expect", str(i)), "wb") as e:
+            e.write(m)
+        fh.write("%d %d\n" % (i, len(m)))
+with open(os.path.join(tmp, "mail", "bob"), "wb") as fh:
+    fh.write(b"From x@example.org  Tue Nov 25 10:00:00 2025\n"
+             b"Subject: for bob\n\nhi bob\n")
+EOF
+count=$(wc -l <"$tmp/sizes")
+
+# --- accounts: as root a test uid owning the maildrops and privilege
+# separation (nobody, an empty root-owned directory); else ourselves
+hash=$(pw_hash "$PASSWORD")
+if [ "$(id -u)" -eq 0 ]; then
+	uid=$(unused_id)
+	gid=$uid
+	mkdir -m 0755 "$tmp/empty"
+	privsep="--privsep-user=nobody --privsep-dir=$tmp/empty"
+else
+	uid=$(id -u)
+	gid=$(id -g)
+	privsep=""
+fi
+{
+	echo "alice:$hash:$uid:$gid:Alice:$tmp:/bin/sh"
+	echo "bob:$hash:$uid:$gid:Bob:$tmp:/bin/sh"
+} >"$tmp/passwd"
+chmod 0600 "$tmp/passwd"
+chmod 0700 "$tmp/mail"
+chmod 0600 "$tmp/mail"/*
+if [ "$(id -u)" -eq 0 ]; then
+	chown -R "$uid:$gid" "$tmp/mail"
+fi
+pop3d_args="-d -p $tmp/passwd -m $tmp/mail/%u $privsep"
+
+# --- configurations from the examples: only ports, paths, the account.
+# make_conf EXAMPLE OUT SED-SCRIPT: fails if a line the script must change
+# is not in the example any more.
+make_conf() {
+	sed -e "$3" "$1" >"$2"
+	if cmp -s "$1" "$2"; then
+		fail "$(basename "$1"): nothing replaced"
+		return 1
+	fi
+}
+common_sed="s|^accept = 995\$|accept = 127.0.0.1:@PORT@|
+s|^cert = .*|cert = $tmp/tls/cert.pem|
+s|^key = .*|key = $tmp/tls/key.pem|"
+
+# start_stunnel NAME CONF-TEMPLATE: stunnel in the foreground on a free
+# port (@PORT@ in the template), log in $tmp/NAME.log; ready when its pid
+# file exists (written after binding). Sets stunnel_port.
+start_stunnel() {
+	_tries=0
+	while [ "$_tries" -lt 3 ]; do
+		stunnel_port=$(free_port)
+		sed "s|@PORT@|$stunnel_port|" "$2" >"$tmp/$1.conf"
+		rm -f "$tmp/run/$1.pid"
+		"$STUNNEL" "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
+		_pid=$!
+		if wait_for_file "$tmp/run/$1.pid" "$_pid" 10; then
+			started="$started $_pid"
+			return 0
+		fi
+		stop_process "$_pid"
+		_tries=$((_tries + 1))
+	done
+	fail "stunnel ($1) did not start:"
+	sed 's/^/  /' "$tmp/$1.log" | tail -n 20
+	return 1
+}
+
+# log marks: mark LOG prints its line count; logged LOG MARK TEXT waits up
+# to 3 s for a line containing TEXT after that mark.
+mark() {
+	wc -l <"$1" | tr -d ' '
+}
+logged() {
+	_n=0
+	while [ "$_n" -lt 30 ]; do
+		tail -n "+$(($2 + 1))" "$1" | grep -Fq -- "$3" && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+# The LOGIN lines after MARK, for failure messages.
+logins() {
+	tail -n "+$(($2 + 1))" "$1" | grep 'LOGIN' | sed 's/^/  /' || true
+}
+
+pop3curl() {
+	curl -sS --noproxy '*' --max-time 20 --insecure "$@"
+}
+
+# --- the Python clients
+cat >"$tmp/tls.py" <<'EOF'
+import os, poplib, socket, ssl, sys, time
+
+cmd, tmp, port, password = sys.argv[1:5]
+port = int(port)
+label = os.environ.get("LABEL", "")
+sizes = [int(l.split()[1]) for l in open(os.path.join(tmp, "sizes"))]
+n = len(sizes)
+expect = [open(os.path.join(tmp, "expect", str(i)), "rb").read()
+          for i in range(1, n + 1)]
+
+
+def check(cond, what):
+    print(("ok " if cond else "fail ") + label + what, flush=True)
+    return cond
+
+
+def context(maxver=None, ciphers=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if maxver is not None:
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        ctx.maximum_version = maxver
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
+    return ctx
+
+
+def pop3s(user="alice", ctx=None):
+    p = poplib.POP3_SSL("127.0.0.1", port, context=ctx or context(),
+                        timeout=15)
+    p.user(user)
+    p.pass_(password)
+    return p
+
+
+def handshake_error(ctx):
+    """None if the handshake works, else the error's reason."""
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port),
+                                                     timeout=10))
+        s.close()
+        return None
+    except ssl.SSLError as e:
+        return e.reason or str(e)
+
+
+if cmd == "suite":
+    p = poplib.POP3_SSL("127.0.0.1", port, context=context(), timeout=15)
+    check(p.sock.version() == "TLSv1.3",
+          "poplib: TLS version %s with a default client" % p.sock.version())
+    check(p.getwelcome().startswith(b"+OK"),
+          "poplib: greeting over TLS %r" % p.getwelcome())
+    check(p.user("alice").startswith(b"+OK") and
+          p.pass_(password).startswith(b"+OK"), "poplib: USER/PASS")
+    check(p.stat() == (n, sum(sizes)), "poplib: STAT %r" % (p.stat(),))
+    listed = [tuple(map(int, l.split())) for l in p.list()[1]]
+    check(listed == list(enumerate(sizes, 1)), "poplib: LIST sizes")
+    good = True
+    for i in range(1, n + 1):
+        lines = p.retr(i)[1]
+        if b"\r\n".join(lines) + b"\r\n" != expect[i - 1]:
+            good = check(False, "poplib: RETR %d differs" % i)
+    check(good, "poplib: RETR of all %d messages, the stored bytes" % n)
+    ids = [l.split()[1] for l in p.uidl()[1]]
+    check(len(ids) == n and len(set(ids)) == n, "poplib: UIDL unique")
+    check(p.dele(1).startswith(b"+OK"), "poplib: DELE 1")
+    check(p.stat() == (n - 1, sum(sizes) - sizes[0]),
+          "poplib: STAT without the deleted message")
+    check(p.quit().startswith(b"+OK"), "poplib: QUIT")
+
+elif cmd == "tls":
+    r = handshake_error(context(ssl.TLSVersion.TLSv1_1,
+                                "DEFAULT:@SECLEVEL=0"))
+    check(r == "TLSV1_ALERT_PROTOCOL_VERSION",
+          "TLS 1.1 refused by the server: %s" % r)
+    r = handshake_error(context(ssl.TLSVersion.TLSv1_2,
+                                "AES128-SHA:AES256-SHA:AES128-GCM-SHA256"))
+    check(r is not None,
+          "TLS 1.2 without forward secrecy or AEAD refused: %s" % r)
+    p = pop3s(ctx=context(ssl.TLSVersion.TLSv1_2))
+    c = p.sock.cipher()
+    check(p.sock.version() == "TLSv1.2" and c[0].startswith("ECDHE-")
+          and ("GCM" in c[0] or "CHACHA20" in c[0]),
+          "TLS 1.2 works, with an ECDHE AEAD suite: %s" % (c,))
+    p.quit()
+
+elif cmd == "inuse":
+    first = pop3s()
+    try:
+        pop3s()
+        check(False, "poplib: a second session on the same maildrop got in")
+    except poplib.error_proto as e:
+        check(b"[IN-USE]" in e.args[0],
+              "poplib: a second session on the same maildrop: %r" % e.args[0])
+    first.quit()
+    p = pop3s()
+    check(p.stat()[0] >= 0, "poplib: the maildrop is free again after QUIT")
+    p.quit()
+
+elif cmd == "raw":
+    # raw SOURCE-ADDRESS HEX-PREFIX USER: a plain TCP session from SOURCE
+    # that sends the bytes of HEX-PREFIX first; prints every reply line.
+    src, prefix, user = sys.argv[5], bytes.fromhex(sys.argv[6]), sys.argv[7]
+    s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                 source_address=(src, 0))
+    s.sendall(prefix + b"USER %s\r\nPASS %s\r\nSTAT\r\nQUIT\r\n"
+              % (user.encode(), password.encode()))
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(4096)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    for line in data.split(b"\r\n")[:-1]:
+        print(line.decode("utf-8", "replace"))
+    if data.endswith(b"+OK bye\r\n"):
+        print("(closed after QUIT)")
+    elif data == b"":
+        print("(closed without a byte)")
+EOF
+
+# py LABEL ARGS...: runs tls.py, feeding its ok/fail lines to the counters
+py() {
+	_label=$1
+	shift
+	if ! LABEL="$_label" python3 -W ignore::DeprecationWarning "$tmp/tls.py" "$@" >"$tmp/py.out" 2>&1; then
+		echo "fail ${_label}the Python client stopped" >>"$tmp/py.out"
+	fi
+	count_results "$tmp/py.out"
+}
+
+# The curl checks for one stunnel: LIST, every RETR; then poplib's suite
+# with DELE 1 + QUIT, and the file afterwards; then one session per maildrop.
+clients() {
+	_l=$1
+	_port=$2
+	url="pop3s://alice:$PASSWORD_URL@127.0.0.1:$_port"
+	cat "$tmp/alice.orig" >"$tmp/mail/alice" # same inode, owner, mode
+	if pop3curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
+		tr -d '\r' <"$tmp/got/list" | cmp -s - "$tmp/sizes"; then
+		ok "$_l: curl LIST over TLS gives every message with its size"
+	else
+		fail "$_l: curl LIST: $(cat "$tmp/got/list.err")"
+	fi
+	_i=1
+	_good=0
+	while [ "$_i" -le "$count" ]; do
+		if pop3curl -o "$tmp/got/$_i" "$url/$_i" 2>"$tmp/got/$_i.err" &&
+			cmp -s "$tmp/expect/$_i" "$tmp/got/$_i"; then
+			_good=$((_good + 1))
+		else
+			echo "  RETR $_i: $(cat "$tmp/got/$_i.err")"
+		fi
+		_i=$((_i + 1))
+	done
+	if [ "$_good" -eq "$count" ]; then
+		ok "$_l: curl RETR 1-$count: the stored bytes, CRLF line endings"
+	else
+		fail "$_l: curl RETR: only $_good of $count messages right"
+	fi
+	py "$_l: " suite "$tmp" "$_port" "$PASSWORD"
+	if cmp -s "$tmp/after-dele-1" "$tmp/mail/alice"; then
+		ok "$_l: DELE 1 + QUIT removed exactly message 1 from the mbox file"
+	else
+		fail "$_l: the mbox file after DELE 1 + QUIT is not the old one less message 1"
+	fi
+	py "$_l: " inuse "$tmp" "$_port" "$PASSWORD"
+}
+
+# The client's address in pop3d's LOGIN line: from 127.0.0.1 and from
+# $OTHER (curl --interface), user bob.
+addresses() {
+	_l=$1
+	_port=$2
+	_log=$3
+	for src in 127.0.0.1 "$OTHER"; do
+		m=$(mark "$_log")
+		if ! pop3curl --interface "$src" \
+			"pop3s://bob:$PASSWORD_URL@127.0.0.1:$_port/1" \
+			>/dev/null 2>"$tmp/got/addr.err"; then
+			fail "$_l: curl from $src: $(cat "$tmp/got/addr.err")"
+		elif logged "$_log" "$m" "LOGIN, user=bob, method=PLAIN, ip=[$src]"; then
+			ok "$_l: a client at $src is logged as ip=[$src]"
+		else
+			fail "$_l: a client at $src is not logged as ip=[$src]; stunnel and pop3d said:"
+			tail -n "+$((m + 1))" "$_log" |
+				grep -E 'accepted connection|LOGIN' | sed 's/^/  /'
+		fi
+	done
+}
+
+echo "# $STUNNEL, pop3d $POP3D, as uid $(id -u), mailbox uid $uid"
+
+# ======================= exec mode =======================
+make_conf "$examples/pop3d-exec.conf" "$tmp/exec.conf.in" \
+	"$common_sed
+s|^pid =.*|pid = $tmp/run/exec.pid|
+s|^exec = .*|exec = $POP3D|
+s|^execArgs = pop3d\(.*\)|execArgs = pop3d\1 $pop3d_args|" || true
+if grep -q "^exec = $POP3D\$" "$tmp/exec.conf.in" &&
+	grep -q "^execArgs = pop3d.* -d -p " "$tmp/exec.conf.in" &&
+	grep -q '^foreground = yes$' "$tmp/exec.conf.in" &&
+	start_stunnel exec "$tmp/exec.conf.in"; then
+	ok "exec: stunnel runs pop3d-exec.conf on 127.0.0.1:$stunnel_port"
+	exec_port=$stunnel_port
+	clients exec "$exec_port"
+	py "exec: " tls "$tmp" "$exec_port" "$PASSWORD"
+	# stunnel sets REMOTE_HOST for the program it starts
+	addresses exec "$exec_port" "$tmp/exec.log"
+else
+	fail "exec: no stunnel from pop3d-exec.conf"
+fi
+
+# ======================= connect mode + PROXY =======================
+# pop3d behind systemd-socket-activate, trusting PROXY headers from 127.0.0.1
+# shellcheck disable=SC2086 # pop3d_args: several words, no spaces in them
+if socket_activate "$tmp/launcher.log" 127.0.0.1 "$POP3D" \
+	--proxy-from=127.0.0.1 $pop3d_args; then
+	started="$started $activated_pid"
+	lport=$activated_port
+	ok "connect: pop3d --proxy-from=127.0.0.1 listens on 127.0.0.1:$lport"
+else
+	fail "connect: systemd-socket-activate did not start:"
+	sed 's/^/  /' "$tmp/launcher.log"
+	summary || exit 1
+fi
+chown_sed=""
+if [ "$(id -u)" -ne 0 ]; then
+	# unprivileged: stunnel cannot change its user
+	chown_sed='/^setuid = /d
+/^setgid = /d'
+elif ! getent passwd stunnel4 >/dev/null 2>&1; then
+	chown_sed='s/^setuid = .*/setuid = nobody/
+s/^setgid = .*/setgid = nogroup/'
+else
+	# stunnel writes its pid file after dropping to stunnel4
+	chown stunnel4 "$tmp/run"
+fi
+make_conf "$examples/pop3d-proxy.conf" "$tmp/proxy.conf.in" \
+	"$common_sed
+s|^pid =.*|pid = $tmp/run/proxy.pid|
+s|^connect = 127.0.0.1:110\$|connect = 127.0.0.1:$lport|
+$chown_sed" || true
+if grep -q "^connect = 127.0.0.1:$lport\$" "$tmp/proxy.conf.in" &&
+	grep -q '^protocol = proxy$' "$tmp/proxy.conf.in" &&
+	start_stunnel proxy "$tmp/proxy.conf.in"; then
+	ok "connect: stunnel runs pop3d-proxy.conf on 127.0.0.1:$stunnel_port"
+	proxy_port=$stunnel_port
+	if [ "$(id -u)" -eq 0 ]; then
+		pid=$(cat "$tmp/run/proxy.pid")
+		user=$(ps -o user= -p "$pid" | tr -d ' ')
+		if [ "$user" != root ]; then
+			ok "connect: stunnel runs as $user, not root"
+		else
+			fail "connect: stunnel still runs as root"
+		fi
+	fi
+	clients connect "$proxy_port"
+	py "connect: " tls "$tmp" "$proxy_port" "$PASSWORD"
+	addresses connect "$proxy_port" "$tmp/launcher.log"
+	m=$(mark "$tmp/launcher.log")
+	if pop3curl --interface "$OTHER" \
+		"pop3s://bob:$PASSWORD_URL@127.0.0.1:$proxy_port/1" >/dev/null 2>&1 &&
+		logged "$tmp/launcher.log" "$m" \
+			"PROXY header from 127.0.0.1: client $OTHER"; then
+		ok "connect: pop3d took $OTHER from stunnel's PROXY header"
+	else
+		fail "connect: no 'PROXY header from 127.0.0.1: client $OTHER' line"
+	fi
+	# "accept = :::995" (IPv6 too) makes one dual-stack socket: stunnel then
+	# sees IPv4 clients as ::ffff:a.b.c.d and says "PROXY TCP6 ::ffff:...".
+	# pop3d logs IPv4-mapped socket peers as IPv4 (as fail2ban bans them)
+	# and must do the same with an address from a header.
+	if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
+		2>/dev/null; then
+		sed -e 's|^accept = .*|accept = ::ffff:127.0.0.1:@PORT@|' \
+			-e "s|^pid = .*|pid = $tmp/run/proxy6.pid|" \
+			"$tmp/proxy.conf.in" >"$tmp/proxy6.conf.in"
+		if start_stunnel proxy6 "$tmp/proxy6.conf.in"; then
+			m=$(mark "$tmp/launcher.log")
+			if pop3curl --interface "$OTHER" \
+				"pop3s://bob:$PASSWORD_URL@127.0.0.1:$stunnel_port/1" \
+				>/dev/null 2>"$tmp/got/addr.err" &&
+				logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, method=PLAIN, ip=[$OTHER]"; then
+				ok "connect, dual-stack accept: a client at $OTHER is logged as ip=[$OTHER]"
+			else
+				fail "connect, dual-stack accept: a client at $OTHER is not logged as ip=[$OTHER]:"
+				cat "$tmp/got/addr.err"
+				tail -n "+$((m + 1))" "$tmp/launcher.log" |
+					grep -E 'PROXY|LOGIN' | sed 's/^/  /'
+			fi
+		fi
+	else
+		echo "# no IPv6 here: the dual-stack accept check is left out"
+	fi
+else
+	fail "connect: no stunnel from pop3d-proxy.conf"
+fi
+
+# --- PROXY headers by hand, straight to pop3d (no TLS)
+hex() {
+	printf '%s' "$1" | od -An -tx1 | tr -d ' \n'
+}
+v1=$(hex "PROXY TCP4 192.0.2.44 127.0.0.1 40000 110
+" | sed 's/0a$/0d0a/')
+
+# raw LABEL SOURCE HEX USER: prints the server's lines to $tmp/raw.out
+raw() {
+	if ! python3 -W ignore::DeprecationWarning "$tmp/tls.py" raw "$tmp" "$lport" "$PASSWORD" "$2" "$3" \
+		"$4" >"$tmp/raw.out" 2>&1; then
+		echo "(the client failed)" >>"$tmp/raw.out"
+	fi
+}
+
+m=$(mark "$tmp/launcher.log")
+raw v1 127.0.0.1 "$v1" bob
+if grep -q '^+OK 1 ' "$tmp/raw.out" &&
+	logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[192.0.2.44]"; then
+	ok "PROXY v1 from 127.0.0.1 (trusted): logged as ip=[192.0.2.44]"
+else
+	fail "PROXY v1 from 127.0.0.1: not logged as 192.0.2.44:"
+	sed 's/^/  /' "$tmp/raw.out"
+	logins "$tmp/launcher.log" "$m"
+fi
+
+v2=0d0a0d0a000d0a515549540a2111000cc000022dc0a8000113880050 # 192.0.2.45
+m=$(mark "$tmp/launcher.log")
+raw v2 127.0.0.1 "$v2" bob
+if grep -q '^+OK 1 ' "$tmp/raw.out" &&
+	logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[192.0.2.45]"; then
+	ok "PROXY v2 from 127.0.0.1 (trusted): logged as ip=[192.0.2.45]"
+else
+	fail "PROXY v2 from 127.0.0.1: not logged as 192.0.2.45:"
+	sed 's/^/  /' "$tmp/raw.out"
+	logins "$tmp/launcher.log" "$m"
+fi
+
+m=$(mark "$tmp/launcher.log")
+raw untrusted "$OTHER" "$v1" bob
+if [ "$(sed -n 2p "$tmp/raw.out")" = "-ERR unknown command" ] &&
+	grep -q '^+OK 1 ' "$tmp/raw.out" &&
+	logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[$OTHER]" &&
+	! tail -n "+$((m + 1))" "$tmp/launcher.log" | grep -q 'PROXY header'; then
+	ok "PROXY v1 from $OTHER (not trusted): an unknown command, logged as ip=[$OTHER]"
+else
+	fail "PROXY v1 from $OTHER (not trusted) got special treatment:"
+	sed 's/^/  /' "$tmp/raw.out"
+	tail -n "+$((m + 1))" "$tmp/launcher.log" | grep pop3d | sed 's/^/  /'
+fi
+
+raw missing 127.0.0.1 "" bob
+if [ "$(cat "$tmp/raw.out")" = "(closed without a byte)" ]; then
+	ok "no PROXY header from 127.0.0.1 (trusted): closed without a greeting"
+else
+	fail "no PROXY header from 127.0.0.1 (trusted):"
+	sed 's/^/  /' "$tmp/raw.out"
+fi
+
+# pop3d.socket listens with BindIPv6Only=both: IPv4 peers are ::ffff:a.b.c.d
+# there, and --proxy-from=127.0.0.1 must still match stunnel's connections.
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
+	2>/dev/null; then
+	# shellcheck disable=SC2086 # as above
+	if socket_activate "$tmp/launcher6.log" '[::ffff:127.0.0.1]' "$POP3D" \
+		--proxy-from=127.0.0.1 $pop3d_args; then
+		started="$started $activated_pid"
+		m=$(mark "$tmp/launcher6.log")
+		if python3 -W ignore::DeprecationWarning "$tmp/tls.py" raw "$tmp" "$activated_port" "$PASSWORD" \
+			127.0.0.1 "$v1" bob >"$tmp/raw.out" 2>&1 &&
+			logged "$tmp/launcher6.log" "$m" "LOGIN, user=bob, ip=[192.0.2.44]"; then
+			ok "dual-stack socket: --proxy-from=127.0.0.1 matches ::ffff:127.0.0.1"
+		else
+			fail "dual-stack socket: the PROXY header from ::ffff:127.0.0.1 was not used:"
+			sed 's/^/  /' "$tmp/raw.out"
+			logins "$tmp/launcher6.log" "$m"
+		fi
+	else
+		fail "systemd-socket-activate on [::ffff:127.0.0.1] did not start"
+	fi
+else
+	echo "# no IPv6 here: the dual-stack socket check is left out"
+fi
+
+# --- every pop3d under the launcher exited with status 0
+i=0
+while [ "$i" -lt 50 ] && [ "$(grep -c '^Spawned' "$tmp/launcher.log")" -ne \
+	"$(grep -c 'died with code' "$tmp/launcher.log")" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log"; then
+	fail "a pop3d process ended badly:"
+	grep 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log" |
+		sed 's/^/  /'
+else
+	ok "every pop3d behind the PROXY listener exited with status 0"
+fi
+
+if any_failed; then
+	for f in exec proxy; do
+		[ -f "$tmp/$f.log" ] || continue
+		echo "# stunnel ($f) log, last lines:"
+		grep -v 'LOG5\[ui\]' "$tmp/$f.log" | tail -n 15 | sed 's/^/  /'
+	done
+	echo "# launcher log, last lines:"
+	tail -n 15 "$tmp/launcher.log" | sed 's/^/  /'
+fi
+summary
