@@ -41,7 +41,7 @@ BUILD_DEPS = gcc make pkg-config libpam0g-dev libcrypt-dev libxxhash-dev \
 	     libmd-dev
 TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
 	     strace procmail liblockfile-bin libauthen-sasl-perl fetchmail \
-	     getmail6 perl
+	     getmail6 perl stunnel4 haproxy openssl xinetd fail2ban man-db
 DEMO_DEPS  = systemd curl python3 whois
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \
@@ -126,6 +126,10 @@ install: pop3d
 	install -d -m 0755 $(DESTDIR)$(PRIVSEP_DIR)
 	@if [ -n "$$(ls -A $(DESTDIR)$(PRIVSEP_DIR))" ]; then \
 	    echo "install: warning: $(DESTDIR)$(PRIVSEP_DIR) is not empty"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(stat -c %u $(PRIVSEP_DIR))" != 0 ]; then \
+	    echo "install: warning: $(PRIVSEP_DIR) is not root's: pop3d" \
+	        "will refuse to start (exit status 78)"; \
 	fi
 	@# The privsep account: on this system only (no DESTDIR), as root.
 	@if [ -n "$(DESTDIR)" ]; then \

@@ -181,23 +181,63 @@ dispatch(struct pop3 *p, const struct command *table, int secret)
 	}
 }
 
-static void __attribute__((noreturn))
-usage(FILE *f, int status)
+/*
+ * Under inetd and xinetd fd 2 is the client's connection as well: a
+ * diagnostic goes to stderr only when it is not the socket of fd 0 or 1.
+ */
+static int
+stderr_is_client(void)
 {
-	fprintf(f, "usage: pop3d [-m|--mailbox=TEMPLATE] "
-	    "[-s|--pam-service=NAME] [-p|--passwd-file=FILE]\n"
+	struct stat err, st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &err) == -1) {
+		return 1;
+	}
+	if (!S_ISSOCK(err.st_mode)) {
+		return 0;
+	}
+	for (fd = STDIN_FILENO; fd <= STDOUT_FILENO; fd++) {
+		if (fstat(fd, &st) == 0 && st.st_dev == err.st_dev &&
+		    st.st_ino == err.st_ino) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (stderr_is_client()) {
+		return;
+	}
+	fprintf(stderr, "pop3d: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	printf("usage: pop3d [-m|--mailbox=TEMPLATE] [-s|--pam-service=NAME] "
+	    "[-p|--passwd-file=FILE]\n"
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
 	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
 	    "             [-V|--version] [-h|--help]\n");
-	exit(status);
+	exit(0);
 }
 
 static void __attribute__((noreturn))
 bad_option(const char *what, const char *value)
 {
-	fprintf(stderr, "pop3d: invalid %s: %s\n", what, value);
+	diag("invalid %s: %s", what, value);
 	exit(EXIT_USAGE);
 }
 
@@ -246,6 +286,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	memset(cfg, 0, sizeof(*cfg));
+	opterr = 0;
 	cfg->mailbox = "/var/mail/%u";
 	cfg->pam_service = "pop3";
 	cfg->timeout = TIMEOUT_DEFAULT;
@@ -294,9 +335,11 @@ parse_options(struct config *cfg, int argc, char **argv)
 			printf("pop3d %s\n", POP3D_VERSION);
 			exit(0);
 		case 'h':
-			usage(stdout, 0);
+			usage();
 		default:
-			usage(stderr, EXIT_USAGE);
+			diag("unknown option or missing value: %s (see -h)",
+			    argv[optind - 1]);
+			exit(EXIT_USAGE);
 		}
 	}
 	if (optind != argc) {
@@ -329,7 +372,7 @@ config_error(const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", text);
-	fprintf(stderr, "pop3d: %s\n", text);
+	diag("%s", text);
 	exit(EXIT_CONFIG);
 }
 

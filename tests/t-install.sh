@@ -1,0 +1,266 @@
+#!/bin/sh
+# make install / make uninstall into a DESTDIR: the tree (files, modes, the
+# ExecStart= written for PREFIX), systemd-analyze verify on the installed
+# units, the installed manual page free of groff warnings, an existing PAM
+# service left alone, and an uninstall that leaves only directories. Also
+# PREFIX=/usr and a PREFIX systemd does not search. Never touches the real
+# system (every run has a DESTDIR, so no account is created). Runs as root
+# and as a normal user. KEEP_TMP=1 keeps the temporary directory. Last
+# line: "N passed, M failed".
+set -eu
+cd "$(dirname "$0")/.."
+# shellcheck source=tests/lib.sh disable=SC1091
+. tests/lib.sh
+
+tmp=""
+cleanup() {
+	status=$?
+	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$tmp"
+	fi
+	if ! summarized; then
+		fail "the test stopped early (exit status $status)"
+		summary || true
+		exit 1
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# --- what the test needs
+if ! scripts/deps make systemd man-db groff-base; then
+	fail "prerequisite: Debian packages missing (make systemd man-db groff-base)"
+fi
+for cmd in make systemd-analyze man; do
+	command -v "$cmd" >/dev/null 2>&1 ||
+		fail "prerequisite: $cmd is not installed"
+done
+[ -x pop3d ] || fail "prerequisite: pop3d is not built (make pop3d)"
+if any_failed; then
+	summary || exit 1
+fi
+
+tmp=$(mktemp -d /tmp/pop3d-install.XXXXXX)
+chmod 0755 "$tmp"
+
+# Not the jobserver or flags of a "make check" around us. -o pop3d: install
+# the binary make check built, never rebuild it here.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEFILES
+minstall() {
+	make --no-print-directory -o pop3d install "$@"
+}
+muninstall() {
+	make --no-print-directory uninstall "$@"
+}
+
+# listing DIR: every non-directory under DIR, "mode path", sorted.
+listing() {
+	(cd "$1" && find . ! -type d -printf '%m %p\n' | sed 's| \./| |' | sort)
+}
+
+# --- 1. PREFIX=/usr/local (the default)
+d=$tmp/dest
+if minstall DESTDIR="$d" PREFIX=/usr/local >"$tmp/install.out" 2>&1; then
+	ok "make install DESTDIR=... PREFIX=/usr/local"
+else
+	fail "make install DESTDIR=... PREFIX=/usr/local:"
+	sed 's/^/  /' "$tmp/install.out"
+fi
+cat >"$tmp/want" <<'EOF'
+644 etc/pam.d/pop3
+644 usr/local/lib/systemd/system/pop3d.socket
+644 usr/local/lib/systemd/system/pop3d@.service
+644 usr/local/share/man/man8/pop3d.8
+755 usr/local/sbin/pop3d
+EOF
+listing "$d" >"$tmp/got"
+if cmp -s "$tmp/want" "$tmp/got"; then
+	ok "the installed files and their modes, nothing else"
+else
+	fail "the installed tree is not as expected:"
+	diff "$tmp/want" "$tmp/got" | sed 's/^/  /' || true
+fi
+if cmp -s pop3d "$d/usr/local/sbin/pop3d" &&
+	cmp -s pop3d.8 "$d/usr/local/share/man/man8/pop3d.8" &&
+	cmp -s pop3d.socket "$d/usr/local/lib/systemd/system/pop3d.socket" &&
+	cmp -s pam.d/pop3 "$d/etc/pam.d/pop3"; then
+	ok "binary, manual page, socket unit and PAM service are the repository's"
+else
+	fail "an installed file differs from the repository's"
+fi
+if [ -d "$d/var/empty" ] && [ -z "$(ls -A "$d/var/empty")" ] &&
+	[ "$(stat -c %a "$d/var/empty")" = 755 ]; then
+	ok "var/empty: an empty directory, mode 0755"
+else
+	fail "var/empty: $(ls -ld "$d/var/empty" 2>&1)"
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	if [ -z "$(find "$d" ! -user root -o ! -group root)" ]; then
+		ok "everything installed belongs to root:root"
+	else
+		fail "not root's: $(find "$d" ! -user root -o ! -group root | head -n 3)"
+	fi
+fi
+if grep -qx 'ExecStart=-/usr/local/sbin/pop3d' \
+	"$d/usr/local/lib/systemd/system/pop3d@.service" &&
+	cmp -s pop3d@.service "$d/usr/local/lib/systemd/system/pop3d@.service"; then
+	ok "pop3d@.service: ExecStart=-/usr/local/sbin/pop3d, as in the repository"
+else
+	fail "pop3d@.service: $(grep '^ExecStart' "$d/usr/local/lib/systemd/system/pop3d@.service")"
+fi
+if grep -q 'adduser --system --group --no-create-home --home /nonexistent pop3d' \
+	"$tmp/install.out" && grep -q 'must create the privsep account' "$tmp/install.out"; then
+	ok "with DESTDIR, install says which account the package must create"
+else
+	fail "install does not print the privsep account's command"
+fi
+
+# systemd-analyze verify: copies whose ExecStart= is the binary in DESTDIR,
+# without the "-" prefix, under which verify would skip the check that the
+# binary exists and is executable.
+mkdir "$tmp/verify" "$tmp/verify-missing"
+for f in pop3d.socket pop3d@.service; do
+	sed "s|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=$d/usr/local/sbin/pop3d|" \
+		"$d/usr/local/lib/systemd/system/$f" >"$tmp/verify/$f"
+	sed "s|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=$tmp/missing/pop3d|" \
+		"$d/usr/local/lib/systemd/system/$f" >"$tmp/verify-missing/$f"
+done
+if (cd "$tmp/verify" && systemd-analyze verify --man=no pop3d.socket \
+	pop3d@.service "$tmp/verify/pop3d@1.service") >"$tmp/verify.out" 2>&1 &&
+	! grep -q . "$tmp/verify.out"; then
+	ok "systemd-analyze verify: the installed pop3d.socket and pop3d@.service are clean"
+else
+	fail "systemd-analyze verify:"
+	sed 's/^/  /' "$tmp/verify.out"
+fi
+if (cd "$tmp/verify-missing" &&
+	systemd-analyze verify --man=no "$tmp/verify-missing/pop3d@1.service") \
+	>/dev/null 2>&1; then
+	fail "control: systemd-analyze verify accepts a missing ExecStart= binary"
+else
+	ok "control: systemd-analyze verify does check the ExecStart= binary"
+fi
+
+# The manual page as installed, through man-db and groff (as lintian does).
+if LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l \
+	-Tutf8 -Z "$d/usr/local/share/man/man8/pop3d.8" >/dev/null 2>"$tmp/man.err" &&
+	! grep -q . "$tmp/man.err"; then
+	ok "man --warnings: the installed pop3d(8) has no warnings"
+else
+	fail "man --warnings on the installed pop3d(8):"
+	sed 's/^/  /' "$tmp/man.err" | head -n 20
+fi
+if MANWIDTH=80 man -l "$d/usr/local/share/man/man8/pop3d.8" 2>/dev/null |
+	grep -q 'pop3d - small'; then
+	ok "man -l renders the installed page"
+else
+	fail "man -l does not render the installed page"
+fi
+
+# A second install over the first (an upgrade) works and changes nothing.
+if minstall DESTDIR="$d" PREFIX=/usr/local >"$tmp/install2.out" 2>&1 &&
+	listing "$d" | cmp -s - "$tmp/got"; then
+	ok "a second make install over the first succeeds, same tree"
+else
+	fail "a second make install:"
+	sed 's/^/  /' "$tmp/install2.out"
+fi
+
+if muninstall DESTDIR="$d" PREFIX=/usr/local >"$tmp/uninstall.out" 2>&1; then
+	ok "make uninstall DESTDIR=... PREFIX=/usr/local"
+else
+	fail "make uninstall:"
+	sed 's/^/  /' "$tmp/uninstall.out"
+fi
+if [ -z "$(find "$d" ! -type d)" ]; then
+	ok "after make uninstall only directories are left"
+else
+	fail "left by make uninstall: $(find "$d" ! -type d | tr '\n' ' ')"
+fi
+if grep -q 'deluser --system pop3d' "$tmp/uninstall.out"; then
+	ok "make uninstall says how to remove the privsep account"
+else
+	fail "make uninstall does not mention the privsep account"
+fi
+
+# --- 2. an existing PAM service is never overwritten, nor removed
+d=$tmp/dest-pam
+mkdir -p "$d/etc/pam.d"
+printf 'auth required pam_unix.so\naccount required pam_unix.so\n' >"$d/etc/pam.d/pop3"
+cp "$d/etc/pam.d/pop3" "$tmp/pam.local"
+if minstall DESTDIR="$d" >"$tmp/install-pam.out" 2>&1 &&
+	cmp -s "$tmp/pam.local" "$d/etc/pam.d/pop3" &&
+	grep -q 'kept the existing' "$tmp/install-pam.out"; then
+	ok "make install keeps an existing etc/pam.d/pop3 and says so"
+else
+	fail "make install and an existing etc/pam.d/pop3:"
+	sed 's/^/  /' "$tmp/install-pam.out"
+fi
+if muninstall DESTDIR="$d" >"$tmp/uninstall-pam.out" 2>&1 &&
+	cmp -s "$tmp/pam.local" "$d/etc/pam.d/pop3" &&
+	[ "$(find "$d" ! -type d)" = "$d/etc/pam.d/pop3" ]; then
+	ok "make uninstall keeps a PAM service it did not write, and only that"
+else
+	fail "make uninstall and a PAM service it did not write: $(find "$d" ! -type d | tr '\n' ' ')"
+fi
+
+# --- 3. PREFIX=/usr: a package's paths
+d=$tmp/dest-usr
+if minstall DESTDIR="$d" PREFIX=/usr >"$tmp/install-usr.out" 2>&1 &&
+	[ -x "$d/usr/sbin/pop3d" ] && [ -f "$d/usr/share/man/man8/pop3d.8" ] &&
+	[ -f "$d/usr/lib/systemd/system/pop3d.socket" ] &&
+	grep -qx 'ExecStart=-/usr/sbin/pop3d' "$d/usr/lib/systemd/system/pop3d@.service" &&
+	[ "$(diff pop3d@.service "$d/usr/lib/systemd/system/pop3d@.service" | grep -c '^[<>]')" -eq 2 ]; then
+	ok "PREFIX=/usr: usr/sbin, usr/lib/systemd/system, ExecStart=-/usr/sbin/pop3d (the only change)"
+else
+	fail "PREFIX=/usr:"
+	sed 's/^/  /' "$tmp/install-usr.out"
+	listing "$d" | sed 's/^/  /'
+fi
+muninstall DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1 || true
+if [ -z "$(find "$d" ! -type d)" ]; then
+	ok "PREFIX=/usr: make uninstall leaves only directories"
+else
+	fail "PREFIX=/usr: left: $(find "$d" ! -type d | tr '\n' ' ')"
+fi
+
+# --- 4. a PREFIX systemd does not search: the units go to /etc
+d=$tmp/dest-opt
+if minstall DESTDIR="$d" PREFIX=/opt/pop3d >"$tmp/install-opt.out" 2>&1 &&
+	[ -x "$d/opt/pop3d/sbin/pop3d" ] &&
+	[ -f "$d/etc/systemd/system/pop3d.socket" ] &&
+	grep -qx 'ExecStart=-/opt/pop3d/sbin/pop3d' "$d/etc/systemd/system/pop3d@.service"; then
+	ok "PREFIX=/opt/pop3d: units in etc/systemd/system, ExecStart=-/opt/pop3d/sbin/pop3d"
+else
+	fail "PREFIX=/opt/pop3d:"
+	sed 's/^/  /' "$tmp/install-opt.out"
+	listing "$d" | sed 's/^/  /'
+fi
+muninstall DESTDIR="$d" PREFIX=/opt/pop3d >/dev/null 2>&1 || true
+if [ -z "$(find "$d" ! -type d)" ]; then
+	ok "PREFIX=/opt/pop3d: make uninstall leaves only directories"
+else
+	fail "PREFIX=/opt/pop3d: left: $(find "$d" ! -type d | tr '\n' ' ')"
+fi
+
+# --- 5. no DESTDIR: the privsep account step, with every path moved into
+# the temporary directory and the account command replaced by an echo
+d=$tmp/nodest
+if getent passwd pop3d >/dev/null 2>&1; then
+	want='the privsep account pop3d exists'
+elif [ "$(id -u)" -eq 0 ]; then
+	want='^FAKE adduser ran$'
+else
+	want='not root: create the privsep account as root'
+fi
+if minstall DESTDIR= PREFIX="$d/usr/local" UNITDIR="$d/units" PAMDIR="$d/pam.d" \
+	PRIVSEP_DIR="$d/empty" ADDUSER='echo FAKE adduser ran' \
+	>"$tmp/install-nodest.out" 2>&1 && grep -q "$want" "$tmp/install-nodest.out" &&
+	grep -q 'systemctl enable --now pop3d.socket' "$tmp/install-nodest.out"; then
+	ok "without DESTDIR as uid $(id -u): the account step ($want), then how to enable the socket"
+else
+	fail "without DESTDIR, expected '$want':"
+	sed 's/^/  /' "$tmp/install-nodest.out"
+fi
+
+summary
