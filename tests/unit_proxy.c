@@ -3,6 +3,9 @@
  * byte, and malformed; peer.c's address lists.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "peer.h"
 #include "proxy.h"
@@ -116,6 +119,39 @@ START_TEST(test_peer_lists)
 }
 END_TEST
 
+/*
+ * Without a network socket on fd, the superserver's environment names
+ * the client: REMOTE_ADDR (systemd), REMOTE_HOST (xinetd, stunnel),
+ * TCPREMOTEIP (ucspi-tcp), in that order; only valid addresses count.
+ */
+START_TEST(test_peer_from_environment)
+{
+	char out[64];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	unsetenv("REMOTE_ADDR");
+	unsetenv("REMOTE_HOST");
+	unsetenv("TCPREMOTEIP");
+	peer_address(sv[0], out, sizeof(out));
+	ck_assert_str_eq(out, "unknown");
+	setenv("TCPREMOTEIP", "2001:db8::9", 1);
+	peer_address(sv[0], out, sizeof(out));
+	ck_assert_str_eq(out, "2001:db8::9");
+	setenv("REMOTE_HOST", "::ffff:192.0.2.8", 1);
+	peer_address(sv[0], out, sizeof(out));
+	ck_assert_str_eq(out, "192.0.2.8");
+	setenv("REMOTE_ADDR", "x, ip=[6.6.6.6]", 1);
+	peer_address(sv[0], out, sizeof(out));
+	ck_assert_str_eq(out, "192.0.2.8");
+	setenv("REMOTE_ADDR", "198.51.100.1", 1);
+	peer_address(sv[0], out, sizeof(out));
+	ck_assert_str_eq(out, "198.51.100.1");
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 Suite *
 proxy_suite(void)
 {
@@ -125,7 +161,8 @@ proxy_suite(void)
 
 	tcase_add_loop_test(tc, test_proxy_header, 0, n);
 	tcase_add_loop_test(tc, test_proxy_header_cut_short, 0, n);
-	ADD_TESTS(tc, test_proxy_v1_without_end_is_refused, test_peer_lists);
+	ADD_TESTS(tc, test_proxy_v1_without_end_is_refused, test_peer_lists,
+	    test_peer_from_environment);
 	suite_add_tcase(s, tc);
 	return s;
 }
