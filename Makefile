@@ -43,6 +43,7 @@ TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
 	     strace procmail liblockfile-bin libauthen-sasl-perl fetchmail \
 	     getmail6 perl stunnel4 haproxy openssl xinetd fail2ban man-db
 DEMO_DEPS  = systemd curl python3 whois
+FUZZ_DEPS  = clang libclang-rt-14-dev
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \
 	      -I. $(filter -fsanitize% -fno-%,$(CFLAGS)) \
@@ -65,6 +66,12 @@ check: deps
 	$(MAKE) pop3d tests/unit tests/integration
 	tests/run
 
+# libFuzzer targets (fuzz/Makefile), FUZZ_SECONDS (default 60) each; "make
+# check" replays their seed corpus under ASan and UBSan.
+fuzz:
+	@scripts/deps $(BUILD_DEPS) $(FUZZ_DEPS)
+	$(MAKE) -C fuzz run
+
 demo:
 	@scripts/deps $(BUILD_DEPS) $(DEMO_DEPS)
 	$(MAKE) pop3d
@@ -72,8 +79,9 @@ demo:
 
 clean:
 	rm -f pop3d *.o tests/unit tests/integration
+	rm -rf fuzz/build
 
-.PHONY: all clean check deps demo
+.PHONY: all clean check deps demo fuzz
 
 # --- make install / make uninstall (PREFIX, DESTDIR as usual)
 #

@@ -115,6 +115,38 @@ pool_add(struct scan *s, const unsigned char *v, size_t len)
 }
 
 /*
+ * Our own UIDLs are 32 lowercase hex digits, perhaps "-n": an X-UIDL of
+ * that form could repeat another message's id, so it is not taken.
+ */
+static int
+looks_like_hash_uidl(const unsigned char *v, size_t len)
+{
+	size_t i;
+
+	if (len < 32) {
+		return 0;
+	}
+	for (i = 0; i < 32; i++) {
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' &&
+		    v[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	if (len == 32) {
+		return 1;
+	}
+	if (v[32] != '-' || len == 33) {
+		return 0;
+	}
+	for (i = 33; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
  * "X-UIDL: value" as servers that wrote it left it; a value that is not
  * a valid UIDL is ignored. p holds the header line, n bytes of it.
  */
@@ -140,6 +172,7 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 		i++;
 	}
 	if (end == start || end - start > UIDL_MAX || (i < n && p[i] != '\n') ||
+	    looks_like_hash_uidl(p + start, end - start) ||
 	    pool_add(s, p + start, end - start) == -1) {
 		return;
 	}

@@ -171,7 +171,8 @@ priv_parse_peer(const unsigned char *buf, size_t len, char *out, size_t outlen)
 {
 	unsigned char bin[sizeof(struct in6_addr)];
 
-	if (len < 1 || buf[0] != MSG_PEER || len > outlen) {
+	if (len < 1 || buf[0] != MSG_PEER || len > outlen ||
+	    memchr(buf + 1, '\0', len - 1) != NULL) {
 		return -1;
 	}
 	memcpy(out, buf + 1, len - 1);
