@@ -190,3 +190,340 @@ socket_activate() {
 	activated_pid=""
 	return 1
 }
+
+# --- a test's life (t-*.sh): its temporary directory, the processes it
+# started, and a summary line however it ends
+
+tmp=""
+started=""
+
+# clean_up_on_exit: from here on the test's end (normal, a command failed
+# under set -e, a signal) stops every process in $started, removes $tmp
+# (unless KEEP_TMP is set) and, if summary has not run, counts the early
+# stop as a failure and prints the summary.
+clean_up_on_exit() {
+	trap clean_up EXIT
+	trap 'exit 1' HUP INT TERM
+}
+clean_up() {
+	_status=$?
+	for _pid in $started; do
+		stop_process "$_pid"
+	done
+	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$tmp"
+	fi
+	if ! summarized; then
+		fail "the test stopped early (exit status $_status)"
+		summary || true
+		exit 1
+	fi
+}
+
+# stop_early: after a failure that leaves nothing to test, the summary and
+# exit status 1.
+stop_early() {
+	summary || true
+	exit 1
+}
+
+# need COMMAND...: a failure for each COMMAND that is not installed.
+need() {
+	for _cmd in "$@"; do
+		command -v "$_cmd" >/dev/null 2>&1 ||
+			fail "prerequisite: $_cmd is not installed"
+	done
+}
+
+# need_perl_modules MODULE...: a failure for each Perl MODULE missing.
+need_perl_modules() {
+	for _module in "$@"; do
+		perl -M"$_module" -e 1 2>/dev/null ||
+			fail "prerequisite: Perl module $_module is missing"
+	done
+}
+
+# need_pop3d: a failure unless POP3D (default ./pop3d), the binary under
+# test, is built; makes POP3D an absolute path.
+need_pop3d() {
+	POP3D=${POP3D:-./pop3d}
+	[ -x "$POP3D" ] || fail "prerequisite: $POP3D is not built (make pop3d)"
+	case $POP3D in
+	/*) ;;
+	*) POP3D=$PWD/${POP3D#./} ;;
+	esac
+}
+
+# prerequisites_met: ends the test (stop_early) if a prerequisite failed.
+prerequisites_met() {
+	if any_failed; then
+		stop_early
+	fi
+}
+
+# make_tmp NAME [DIR...]: tmp, a new directory /tmp/pop3d-NAME.XXXXXX with
+# the subdirectories DIR...; 0755 (mktemp -d makes it 0700): the test uid
+# must reach what is inside.
+make_tmp() {
+	tmp=$(mktemp -d "/tmp/pop3d-$1.XXXXXX")
+	chmod 0755 "$tmp"
+	shift
+	for _dir in "$@"; do
+		mkdir "$tmp/$_dir"
+	done
+}
+
+# --- the test's accounts and maildrops (in $tmp/passwd and $tmp/mail)
+
+# test_accounts PASSWORD: sets hash (of PASSWORD), uid and gid (who owns the
+# maildrops) and privsep (pop3d's options, several words): as root an
+# unused uid and privilege separation (nobody, an empty root-owned
+# directory tmp/empty); otherwise ourselves and no options.
+# shellcheck disable=SC2034 # privsep is for the test scripts
+test_accounts() {
+	hash=$(pw_hash "$1")
+	if [ "$(id -u)" -eq 0 ]; then
+		uid=$(unused_id)
+		gid=$uid
+		mkdir -m 0755 "$tmp/empty"
+		privsep="--privsep-user=nobody --privsep-dir=$tmp/empty"
+	else
+		uid=$(id -u)
+		gid=$(id -g)
+		privsep=""
+	fi
+}
+
+# passwd_line USER [GECOS]: USER's line for tmp/passwd (test_accounts's
+# hash, uid and gid; home tmp).
+passwd_line() {
+	echo "$1:$hash:$uid:$gid:${2-}:$tmp:/bin/sh"
+}
+
+# numbered_passwd_lines N: the lines of users u01 to uN.
+numbered_passwd_lines() {
+	_i=1
+	while [ "$_i" -le "$1" ]; do
+		passwd_line "$(printf 'u%02d' "$_i")"
+		_i=$((_i + 1))
+	done
+}
+
+# alice_maildrop: the messages tmp/msg/1, 2, ... (as stored, no From_
+# line) make alice's maildrop tmp/mail/alice (a From_ line before each,
+# "From senderN@example.org  Mon Nov 24 09:NN:00 2025", a blank line
+# between them), tmp/after-dele-1 (that mbox less message 1), tmp/expect/N
+# (what RETR N sends: LF -> CRLF, a last line ended) and tmp/sizes ("N
+# octets", a line for each, as LIST says them).
+alice_maildrop() {
+	python3 - "$tmp" <<'PY'
+import os, sys
+
+tmp = sys.argv[1]
+msgs = []
+while os.path.exists(os.path.join(tmp, "msg", str(len(msgs) + 1))):
+    with open(os.path.join(tmp, "msg", str(len(msgs) + 1)), "rb") as fh:
+        msgs.append(fh.read())
+froms = [b"From sender%d@example.org  Mon Nov 24 09:%02d:00 2025\n" % (i, i)
+         for i in range(1, len(msgs) + 1)]
+mbox = b""
+for i, (f, m) in enumerate(zip(froms, msgs)):
+    mbox += f + m + (b"\n" if i + 1 < len(msgs) else b"")
+with open(os.path.join(tmp, "mail", "alice"), "wb") as fh:
+    fh.write(mbox)
+with open(os.path.join(tmp, "after-dele-1"), "wb") as fh:
+    fh.write(mbox[len(froms[0]) + len(msgs[0]) + 1:])
+with open(os.path.join(tmp, "sizes"), "w") as fh:
+    for i, m in enumerate(msgs, 1):
+        if not m.endswith(b"\n"):
+            m += b"\n"
+        m = m.replace(b"\n", b"\r\n")
+        with open(os.path.join(tmp, "expect", str(i)), "wb") as e:
+            e.write(m)
+        fh.write("%d %d\n" % (i, len(m)))
+PY
+}
+
+# seal_maildrops: tmp/passwd and every maildrop 0600, tmp/mail 0700, and
+# as root all of tmp/mail the test uid's.
+seal_maildrops() {
+	chmod 0600 "$tmp/passwd" "$tmp/mail"/*
+	chmod 0700 "$tmp/mail"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R "$uid:$gid" "$tmp/mail"
+	fi
+}
+
+# --- servers and clients
+
+# three_tries COMMAND [ARG...]: runs COMMAND until it succeeds, three times
+# at most (a port found free can be taken before a server binds it).
+three_tries() {
+	_three_tries=0
+	while [ "$_three_tries" -lt 3 ]; do
+		"$@" && return 0
+		_three_tries=$((_three_tries + 1))
+	done
+	return 1
+}
+
+# launch LOG ADDRESS COMMAND [ARG...]: socket_activate, the launcher
+# stopped at the end; if it did not start, a failure showing LOG.
+launch() {
+	if socket_activate "$@"; then
+		started="$started $activated_pid"
+		return 0
+	fi
+	fail "systemd-socket-activate on $2 did not start:"
+	sed 's/^/  /' "$1"
+	return 1
+}
+
+# serve_pop3d LOG [OPTION...]: launch on 127.0.0.1 of pop3d -d with the
+# test's tmp/passwd and tmp/mail/%u (and privsep), and OPTION...; ends the
+# test if it does not start.
+serve_pop3d() {
+	_log=$1
+	shift
+	# shellcheck disable=SC2086 # privsep: several words, no spaces in them
+	launch "$_log" 127.0.0.1 "$POP3D" -d -p "$tmp/passwd" \
+		-m "$tmp/mail/%u" "$@" $privsep || stop_early
+}
+
+# stop_started PID: stops that process of $started now.
+stop_started() {
+	stop_process "$1"
+	started=$(echo " $started " | sed "s/ $1 / /")
+}
+
+# have_mapped_ipv6: whether an IPv6 socket can bind ::ffff:127.0.0.1.
+have_mapped_ipv6() {
+	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
+		2>/dev/null
+}
+
+# self_signed_cert DIR: DIR/key.pem (0600) and DIR/cert.pem, a throwaway
+# certificate (P-256, two days); ends the test if openssl fails.
+self_signed_cert() {
+	if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj /CN=localhost -keyout "$1/key.pem" \
+		-out "$1/cert.pem" >"$1/openssl.log" 2>&1; then
+		fail "openssl could not make a certificate:"
+		sed 's/^/  /' "$1/openssl.log"
+		stop_early
+	fi
+	chmod 0600 "$1/key.pem"
+}
+
+# py_tls_context: prints Python for TLS clients: context(MAXVER, CIPHERS),
+# an ssl.SSLContext without certificate checks, down to the oldest version
+# and up to MAXVER if given, with CIPHERS if given.
+py_tls_context() {
+	cat <<'PY'
+import ssl
+
+
+def context(maxver=None, ciphers=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if maxver is not None:
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        ctx.maximum_version = maxver
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
+    return ctx
+PY
+}
+
+# pop3curl ARG...: curl for POP3, bounded, never through a proxy.
+pop3curl() {
+	curl -sS --noproxy '*' --max-time 20 "$@"
+}
+
+# concurrent_sessions PORT N [SPREAD]: users u01..uN each RETR 1 at once
+# through curl on 127.0.0.1:PORT (password PASSWORD_URL), into tmp/got/uNN;
+# with SPREAD, session i comes from 127.0.0.(100 + i). Sets good to how
+# many got tmp/expect/uNN; true if all did.
+concurrent_sessions() {
+	_cs_pids=""
+	_cs_i=1
+	while [ "$_cs_i" -le "$2" ]; do
+		_cs_u=$(printf 'u%02d' "$_cs_i")
+		_cs_from=""
+		[ -z "${3-}" ] || _cs_from="--interface 127.0.0.$((100 + _cs_i))"
+		rm -f "$tmp/got/$_cs_u"
+		# shellcheck disable=SC2086 # _cs_from: two words or none
+		pop3curl $_cs_from -o "$tmp/got/$_cs_u" \
+			"pop3://$_cs_u:$PASSWORD_URL@127.0.0.1:$1/1" \
+			2>"$tmp/got/$_cs_u.err" &
+		_cs_pids="$_cs_pids $!"
+		_cs_i=$((_cs_i + 1))
+	done
+	good=0
+	_cs_i=1
+	for _cs_pid in $_cs_pids; do
+		_cs_u=$(printf 'u%02d' "$_cs_i")
+		if wait "$_cs_pid" &&
+			cmp -s "$tmp/expect/$_cs_u" "$tmp/got/$_cs_u"; then
+			good=$((good + 1))
+		else
+			echo "  $_cs_u: $(cat "$tmp/got/$_cs_u.err")"
+		fi
+		_cs_i=$((_cs_i + 1))
+	done
+	[ "$good" -eq "$2" ]
+}
+
+# --- a launcher's log (systemd-socket-activate with pop3d -d)
+
+# count_same FILE ERE1 ERE2 [SECONDS]: waits up to SECONDS (default 5)
+# until FILE has as many lines matching ERE1 as ERE2.
+count_same() {
+	_n=0
+	while [ "$_n" -lt "$((${4:-5} * 10))" ]; do
+		[ "$(grep -Ec -- "$2" "$1" || true)" -eq \
+			"$(grep -Ec -- "$3" "$1" || true)" ] && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# all_reaped LOG [SECONDS]: waits up to SECONDS (default 5) until every
+# process the launcher spawned has been reaped (the last sessions may
+# still be exiting).
+all_reaped() {
+	count_same "$1" '^Spawned' 'died with code' "${2:-5}"
+}
+
+# bad_exits LOG...: prints the lines saying a pop3d exited with another
+# status than 0, was killed or dumped core; true if there is one.
+bad_exits() {
+	grep -h 'died with code [1-9]\|killed\|dumped' "$@"
+}
+
+# exited_0 OK-TEXT FAIL-TEXT LOG...: a check that no pop3d of these logs
+# ended badly (bad_exits).
+exited_0() {
+	_ok=$1
+	_fail=$2
+	shift 2
+	if bad_exits "$@" >/dev/null; then
+		fail "$_fail"
+		bad_exits "$@" | sed 's/^/  /'
+	else
+		ok "$_ok"
+	fi
+}
+
+# logged_times N LOG TEXT: a check that LOG has N lines with
+# "TEXT, ip=[127.0.0.1]".
+logged_times() {
+	_n=$(grep -Fc "$3, ip=[127.0.0.1]" "$2" || true)
+	if [ "$_n" -eq "$1" ]; then
+		ok "logged $1 time(s): $3, ip=[127.0.0.1]"
+	else
+		fail "logged $_n time(s), not $1: $3, ip=[127.0.0.1]"
+	fi
+}

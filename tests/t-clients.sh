@@ -11,53 +11,18 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 PASSWORD='correct horse'          # PASS takes the rest of the line
 PASSWORD_URL='correct%20horse'
 CONCURRENT=20
 
-tmp=""
-launcher=""
-cleanup() {
-	status=$?
-	if [ -n "$launcher" ]; then
-		kill "$launcher" 2>/dev/null || true
-		wait "$launcher" 2>/dev/null || true
-	fi
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	# A command that failed under set -e still ends with the summary line.
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs
-for cmd in curl python3 systemd-socket-activate; do
-	if ! command -v "$cmd" >/dev/null 2>&1; then
-		fail "prerequisite: $cmd is not installed"
-	fi
-done
-if [ ! -x "$POP3D" ]; then
-	fail "prerequisite: $POP3D is not built (make pop3d)"
-fi
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+need curl python3 systemd-socket-activate
+need_pop3d
+prerequisites_met
 
-# --- a directory the test uid can reach (mktemp -d makes it 0700)
-tmp=$(mktemp -d /tmp/pop3d-clients.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/expect" "$tmp/got"
+make_tmp clients mail msg expect got
 
 # --- the maildrop of alice: every edge a client sees, and the expected
 # bytes of each RETR (stored message, LF -> CRLF, a CRLF added to a last
@@ -97,24 +62,9 @@ msgs = [
     head(5, b"ends with an empty line") + b"the body ends with\n\n",
     head(6, b"no final newline") + b"the end, without a newline",
 ]
-froms = [b"From sender%d@example.org  Mon Nov 24 09:%02d:00 2025\n" % (i, i)
-         for i in range(1, len(msgs) + 1)]
-
-mbox = b""
-for i, (f, m) in enumerate(zip(froms, msgs)):
-    mbox += f + m + (b"\n" if i + 1 < len(msgs) else b"")
-with open(os.path.join(tmp, "mail", "alice"), "wb") as fh:
-    fh.write(mbox)
-with open(os.path.join(tmp, "after-dele-1"), "wb") as fh:
-    fh.write(mbox[len(froms[0]) + len(msgs[0]) + 1:])
-with open(os.path.join(tmp, "sizes"), "w") as fh:
-    for i, m in enumerate(msgs, 1):
-        if not m.endswith(b"\n"):
-            m += b"\n"
-        m = m.replace(b"\n", b"\r\n")
-        with open(os.path.join(tmp, "expect", str(i)), "wb") as e:
-            e.write(m)
-        fh.write("%d %d\n" % (i, len(m)))
+for i, m in enumerate(msgs, 1):
+    with open(os.path.join(tmp, "msg", str(i)), "wb") as fh:
+        fh.write(m)
 
 # One small maildrop per user for the concurrent sessions: POP3 allows one
 # session per maildrop, so concurrent sessions need different users.
@@ -126,65 +76,25 @@ for u in range(1, concurrent + 1):
     with open(os.path.join(tmp, "expect", name), "wb") as fh:
         fh.write(b"Subject: hello %s\r\n\r\nhi %s\r\n" % (name.encode(), name.encode()))
 EOF
+alice_maildrop
 count=$(wc -l <"$tmp/sizes")
 
 # --- accounts: as root a test uid that owns the maildrops, and privilege
 # separation (nobody, an empty root-owned directory); otherwise ourselves.
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	set -- --privsep-user=nobody --privsep-dir="$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	set --
-fi
+test_accounts "$PASSWORD"
 {
-	echo "alice:$hash:$uid:$gid:Alice:$tmp:/bin/sh"
-	i=1
-	while [ "$i" -le "$CONCURRENT" ]; do
-		printf 'u%02d:%s:%s:%s::%s:/bin/sh\n' "$i" "$hash" "$uid" "$gid" "$tmp"
-		i=$((i + 1))
-	done
+	passwd_line alice Alice
+	numbered_passwd_lines "$CONCURRENT"
 } >"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
-chmod 0700 "$tmp/mail"
-chmod 0600 "$tmp/mail"/*
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
+seal_maildrops
 
-# --- the superserver; a port found free can be taken in between: retry
-tries=0
-while :; do
-	port=$(free_port)
-	: >"$tmp/launcher.log"
-	systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" \
-		"$POP3D" -d -p "$tmp/passwd" -m "$tmp/mail/%u" "$@" \
-		>>"$tmp/launcher.log" 2>&1 &
-	launcher=$!
-	if wait_listening "$tmp/launcher.log" "$launcher"; then
-		break
-	fi
-	kill "$launcher" 2>/dev/null || true
-	wait "$launcher" 2>/dev/null || true
-	launcher=""
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		fail "systemd-socket-activate did not start:"
-		sed 's/^/  /' "$tmp/launcher.log"
-		summary || exit 1
-	fi
-done
+# --- the superserver
+serve_pop3d "$tmp/launcher.log"
+port=$activated_port
 echo "# pop3d ($POP3D) via systemd-socket-activate on 127.0.0.1:$port," \
 	"as uid $(id -u), mailbox uid $uid, $count messages"
 
 url="pop3://alice:$PASSWORD_URL@127.0.0.1:$port"
-pop3curl() {
-	curl -sS --noproxy '*' --max-time 20 "$@"
-}
 
 # --- curl: LIST, RETR of every message, UIDL
 if pop3curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
@@ -370,27 +280,7 @@ fi
 run_python second
 
 # --- concurrent sessions, one per user
-pids=""
-i=1
-while [ "$i" -le "$CONCURRENT" ]; do
-	u=$(printf 'u%02d' "$i")
-	pop3curl -o "$tmp/got/$u" "pop3://$u:$PASSWORD_URL@127.0.0.1:$port/1" \
-		2>"$tmp/got/$u.err" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-good=0
-i=1
-for pid in $pids; do
-	u=$(printf 'u%02d' "$i")
-	if wait "$pid" && cmp -s "$tmp/expect/$u" "$tmp/got/$u"; then
-		good=$((good + 1))
-	else
-		echo "  $u: $(cat "$tmp/got/$u.err")"
-	fi
-	i=$((i + 1))
-done
-if [ "$good" -eq "$CONCURRENT" ]; then
+if concurrent_sessions "$port" "$CONCURRENT"; then
 	ok "$CONCURRENT concurrent curl sessions all got their message"
 else
 	fail "only $good of $CONCURRENT concurrent curl sessions succeeded"
@@ -398,19 +288,9 @@ fi
 
 # --- every session ended cleanly (exit status 0); the last ones may still
 # be exiting: wait up to 5 s until every spawned process is reaped
-i=0
-while [ "$i" -lt 50 ] && [ "$(grep -c '^Spawned' "$tmp/launcher.log")" -ne \
-	"$(grep -c 'died with code' "$tmp/launcher.log")" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if grep -q 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log"; then
-	fail "a pop3d process ended badly:"
-	grep 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log" |
-		sed 's/^/  /'
-else
-	ok "every pop3d process exited with status 0"
-fi
+all_reaped "$tmp/launcher.log" || true
+exited_0 "every pop3d process exited with status 0" \
+	"a pop3d process ended badly:" "$tmp/launcher.log"
 
 if any_failed; then
 	echo "# launcher and pop3d log:"

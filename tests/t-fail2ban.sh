@@ -20,70 +20,30 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 FILTER=/etc/fail2ban/filter.d/courier-auth.conf
 JAIL=examples/fail2ban/jail.d/pop3d.conf
 PASSWORD='correct horse'
 
-tmp=""
-cleanup() {
-	status=$?
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs (fail2ban: only its tools; no service is started)
 if ! scripts/deps fail2ban python3 whois; then
 	fail "prerequisite: the Debian package fail2ban is missing"
 fi
-for cmd in fail2ban-regex fail2ban-client python3; do
-	command -v "$cmd" >/dev/null 2>&1 ||
-		fail "prerequisite: $cmd is not installed"
-done
+need fail2ban-regex fail2ban-client python3
 [ -r "$FILTER" ] || fail "prerequisite: $FILTER is missing"
-[ -x "$POP3D" ] || fail "prerequisite: $POP3D is not built (make pop3d)"
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+need_pop3d
+prerequisites_met
 
-tmp=$(mktemp -d /tmp/pop3d-fail2ban.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail"
+make_tmp fail2ban mail
 
 # --- accounts: as root a test uid and privilege separation (nobody, an
 # empty root-owned directory); otherwise ourselves.
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	set -- --privsep-user=nobody --privsep-dir="$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	set --
-fi
-echo "alice:$hash:$uid:$gid:Alice:$tmp:/bin/sh" >"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
+test_accounts "$PASSWORD"
+passwd_line alice Alice >"$tmp/passwd"
 printf 'From x@example.org  Tue Nov 25 10:00:00 2025\nSubject: hi\n\nhi\n' \
 	>"$tmp/mail/alice"
-chmod 0700 "$tmp/mail"
-chmod 0600 "$tmp/mail/alice"
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
+seal_maildrops
 
 # --- the sessions: each case is one pop3d, all at once (every failure
 # costs 2 s). Its stdin/stdout is a real TCP connection on 127.0.0.1 or a
@@ -260,7 +220,8 @@ check(not bad, "fail2ban-regex output parsed: %s" % bad)
 EOF
 
 echo "# pop3d ($POP3D) as uid $(id -u); $(fail2ban-regex --version 2>/dev/null | tail -n 1)"
-if ! python3 "$tmp/sessions.py" "$POP3D" "$tmp" "$PASSWORD" "$@" \
+# shellcheck disable=SC2086 # privsep: several words, no spaces in them
+if ! python3 "$tmp/sessions.py" "$POP3D" "$tmp" "$PASSWORD" $privsep \
 	>"$tmp/sessions.out" 2>&1; then
 	echo "fail the session driver stopped" >>"$tmp/sessions.out"
 fi

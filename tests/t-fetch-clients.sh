@@ -16,33 +16,13 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 PASSWORD='correct horse'          # PASS takes the rest of the line
 SECRET='open sesame'              # carol's APOP secret
 CLIENTS=tests/clients
 # Every client run is bounded; the clients' own timeouts are shorter.
 LIMIT=45
 
-tmp=""
-launchers=""
-cleanup() {
-	status=$?
-	for pid in $launchers; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	# A command that failed under set -e still ends with the summary line.
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs, as Debian packages (scripts/deps installs those
 # missing): fetchmail, getmail6, and perl for Net::POP3 (libnet) and
@@ -50,31 +30,12 @@ trap 'exit 1' HUP INT TERM
 if ! scripts/deps fetchmail getmail6 perl; then
 	fail "prerequisite: scripts/deps could not install fetchmail getmail6 perl"
 fi
-for cmd in fetchmail getmail perl python3 systemd-socket-activate timeout; do
-	if ! command -v "$cmd" >/dev/null 2>&1; then
-		fail "prerequisite: $cmd is not installed"
-	fi
-done
-for module in Net::POP3 Digest::MD5; do
-	if ! perl -M"$module" -e 1 2>/dev/null; then
-		fail "prerequisite: Perl module $module is missing"
-	fi
-done
-if [ ! -x "$POP3D" ]; then
-	fail "prerequisite: $POP3D is not built (make pop3d)"
-fi
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+need fetchmail getmail perl python3 systemd-socket-activate timeout
+need_perl_modules Net::POP3 Digest::MD5
+need_pop3d
+prerequisites_met
 
-# --- a directory the test uid can reach (mktemp -d makes it 0700)
-tmp=$(mktemp -d /tmp/pop3d-fetch.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/home"
+make_tmp fetch mail home
 chmod 0700 "$tmp/home"
 
 # --- the maildrop (tmp/mbox) and what RETR must send (tmp/expect/N);
@@ -88,63 +49,20 @@ done
 
 # --- accounts: as root a test uid that owns the maildrops, and privilege
 # separation (nobody, an empty root-owned directory); otherwise ourselves.
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	set -- --privsep-user=nobody --privsep-dir="$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	set --
-fi
+test_accounts "$PASSWORD"
 for u in alice bob carol dave; do
-	echo "$u:$hash:$uid:$gid:$u:$tmp:/bin/sh"
+	passwd_line "$u" "$u"
 done >"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
 # carol logs in with APOP only; the file is the server's own, 0600
 echo "carol:$SECRET" >"$tmp/apop-secrets"
 chmod 0600 "$tmp/apop-secrets"
-chmod 0700 "$tmp/mail"
-chmod 0600 "$tmp/mail"/*
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
+seal_maildrops
 
-# --- the superservers. start_server LOG POP3D-ARGS...: pop3d behind
-# systemd-socket-activate on a free port of 127.0.0.1 (a port found free
-# can be taken in between: three tries); sets server_port.
-start_server() {
-	_log=$1
-	shift
-	_tries=0
-	while :; do
-		server_port=$(free_port)
-		: >"$_log"
-		systemd-socket-activate --inetd --accept \
-			-l "127.0.0.1:$server_port" "$POP3D" -d "$@" \
-			>>"$_log" 2>&1 &
-		_pid=$!
-		launchers="$launchers $_pid"
-		if wait_listening "$_log" "$_pid"; then
-			return 0
-		fi
-		kill "$_pid" 2>/dev/null || true
-		wait "$_pid" 2>/dev/null || true
-		_tries=$((_tries + 1))
-		if [ "$_tries" -ge 3 ]; then
-			fail "systemd-socket-activate did not start:"
-			sed 's/^/  /' "$_log"
-			summary || exit 1
-		fi
-	done
-}
-start_server "$tmp/plain.log" -p "$tmp/passwd" -m "$tmp/mail/%u" "$@"
-port=$server_port
-start_server "$tmp/apop.log" -p "$tmp/passwd" -m "$tmp/mail/%u" \
-	--apop-secrets="$tmp/apop-secrets" "$@"
-apop_port=$server_port
+# --- the superservers
+serve_pop3d "$tmp/plain.log"
+port=$activated_port
+serve_pop3d "$tmp/apop.log" --apop-secrets="$tmp/apop-secrets"
+apop_port=$activated_port
 echo "# pop3d ($POP3D) via systemd-socket-activate on 127.0.0.1:$port" \
 	"and, with --apop-secrets, :$apop_port; as uid $(id -u), mailbox uid" \
 	"$uid, $count messages"
@@ -420,19 +338,10 @@ mailbox_is carol "$tmp/mbox" \
 	"three APOP clients in keep mode left carol's mbox unchanged"
 
 # ============================== the servers' logs
-# logged N LOG TEXT: LOG has N lines with "TEXT, ip=[127.0.0.1]".
-logged() {
-	_n=$(grep -Fc "$3, ip=[127.0.0.1]" "$2" || true)
-	if [ "$_n" -eq "$1" ]; then
-		ok "logged $1 time(s): $3, ip=[127.0.0.1]"
-	else
-		fail "logged $_n time(s), not $1: $3, ip=[127.0.0.1]"
-	fi
-}
 # fetchmail, Net::POP3, poplib
-logged 3 "$tmp/apop.log" "LOGIN, user=carol, method=APOP"
-logged 1 "$tmp/apop.log" "LOGIN FAILED, user=carol, method=APOP"
-logged 1 "$tmp/apop.log" "LOGIN FAILED, user=carol"
+logged_times 3 "$tmp/apop.log" "LOGIN, user=carol, method=APOP"
+logged_times 1 "$tmp/apop.log" "LOGIN FAILED, user=carol, method=APOP"
+logged_times 1 "$tmp/apop.log" "LOGIN FAILED, user=carol"
 if grep -Fq -e "$PASSWORD" -e "$SECRET" "$tmp/plain.log" "$tmp/apop.log"; then
 	fail "a password or the APOP secret is in the log"
 else
@@ -442,17 +351,13 @@ fi
 # Every session ended cleanly (exit status 0); the last ones may still be
 # exiting: wait up to 5 s until every spawned process is reaped.
 for log in "$tmp/plain.log" "$tmp/apop.log"; do
-	i=0
-	while [ "$i" -lt 50 ] && [ "$(grep -c '^Spawned' "$log")" -ne \
-		"$(grep -c 'died with code' "$log")" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	reaped=yes
+	all_reaped "$log" || reaped=""
 	name=$(basename "$log" .log)
-	if grep -q 'died with code [1-9]\|killed\|dumped' "$log"; then
+	if bad_exits "$log" >/dev/null; then
 		fail "a pop3d process of the $name server ended badly:"
-		grep 'died with code [1-9]\|killed\|dumped' "$log" | sed 's/^/  /'
-	elif [ "$i" -ge 50 ]; then
+		bad_exits "$log" | sed 's/^/  /'
+	elif [ -z "$reaped" ]; then
 		fail "pop3d processes of the $name server still running after 5 s"
 	else
 		ok "every pop3d process of the $name server exited with status 0" \

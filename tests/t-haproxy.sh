@@ -20,55 +20,23 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 PASSWORD='correct horse'
 PASSWORD_URL='correct%20horse'
 USERS=20 # concurrent sessions, one maildrop each, each from its own address
 
-tmp=""
-started=""
-cleanup() {
-	status=$?
-	for pid in $started; do
-		stop_process "$pid"
-	done
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs
 if ! scripts/deps haproxy openssl curl python3 systemd >/dev/null; then
 	echo "# scripts/deps could not install what is missing (see above)"
 fi
-for cmd in haproxy openssl curl python3 systemd-socket-activate; do
-	if ! command -v "$cmd" >/dev/null 2>&1; then
-		fail "prerequisite: $cmd is not installed"
-	fi
-done
-if [ ! -x "$POP3D" ]; then
-	fail "prerequisite: $POP3D is not built (make pop3d)"
-fi
+need haproxy openssl curl python3 systemd-socket-activate
+need_pop3d
 [ -r examples/haproxy/haproxy.cfg ] ||
 	fail "prerequisite: examples/haproxy/haproxy.cfg is missing"
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+prerequisites_met
 
-tmp=$(mktemp -d /tmp/pop3d-haproxy.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/got"
+make_tmp haproxy mail expect got
 
 # --- the shared spool: alice (5 messages) and u01..u20 (one each)
 python3 - "$tmp" "$USERS" <<'EOF'
@@ -86,46 +54,22 @@ for u in range(1, users + 1):
     with open(os.path.join(tmp, "mail", name.decode()), "wb") as fh:
         fh.write(b"From x@example.org  Tue Nov 25 10:00:00 2025\n"
                  b"Subject: hello " + name + b"\n\nhi " + name + b"\n")
-    with open(os.path.join(tmp, "got", name.decode() + ".want"), "wb") as fh:
+    with open(os.path.join(tmp, "expect", name.decode()), "wb") as fh:
         fh.write(b"Subject: hello " + name + b"\r\n\r\nhi " + name + b"\r\n")
 EOF
 
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	privsep="--privsep-user=nobody --privsep-dir=$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	privsep=""
-fi
+test_accounts "$PASSWORD"
 {
-	echo "alice:$hash:$uid:$gid:Alice:$tmp:/bin/sh"
-	i=1
-	while [ "$i" -le "$USERS" ]; do
-		printf 'u%02d:%s:%s:%s::%s:/bin/sh\n' "$i" "$hash" "$uid" "$gid" "$tmp"
-		i=$((i + 1))
-	done
+	passwd_line alice Alice
+	numbered_passwd_lines "$USERS"
 } >"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
-chmod 0700 "$tmp/mail"
-chmod 0600 "$tmp/mail"/*
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
+seal_maildrops
 
 # --- two pop3d hosts sharing the spool
 backend() { # backend NAME ADDRESS: sets activated_pid, activated_port
 	# shellcheck disable=SC2086 # privsep: several words, no spaces in them
-	if ! socket_activate "$tmp/$1.log" "$2" "$POP3D" \
-		--proxy-from=127.0.0.1 -d -p "$tmp/passwd" -m "$tmp/mail/%u" $privsep; then
-		fail "backend $1: systemd-socket-activate on $2 did not start:"
-		sed 's/^/  /' "$tmp/$1.log"
-		summary || exit 1
-	fi
-	started="$started $activated_pid"
+	launch "$tmp/$1.log" "$2" "$POP3D" --proxy-from=127.0.0.1 -d \
+		-p "$tmp/passwd" -m "$tmp/mail/%u" $privsep || stop_early
 }
 backend A 127.0.0.2
 port_A=$activated_port
@@ -143,13 +87,7 @@ else
 /^[[:space:]]*user /d
 /^[[:space:]]*group /d'
 fi
-if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	-nodes -days 2 -subj /CN=localhost -keyout "$tmp/key.pem" \
-	-out "$tmp/cert.pem" >"$tmp/openssl.log" 2>&1; then
-	fail "openssl could not make a certificate:"
-	sed 's/^/  /' "$tmp/openssl.log"
-	summary || exit 1
-fi
+self_signed_cert "$tmp"
 cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/pop3s.pem"
 chmod 0600 "$tmp/pop3s.pem"
 if haproxy -c -f examples/haproxy/haproxy.cfg >"$tmp/check.log" 2>&1 &&
@@ -159,8 +97,9 @@ else
 	fail "haproxy -c on the example:"
 	sed 's/^/  /' "$tmp/check.log"
 fi
-tries=0
-while :; do
+# start_haproxy: haproxy with the test configuration on free ports; sets
+# port, port6 (the dual-stack frontend), ports (pop3s) and hpid.
+start_haproxy() {
 	port=$(free_port)
 	port6=$(free_port)
 	ports=$(free_port)
@@ -187,7 +126,7 @@ $drop" examples/haproxy/haproxy.cfg >"$tmp/haproxy.cfg"
 	done
 	if [ -n "$missing" ]; then
 		fail "haproxy.cfg from the example lacks:$missing"
-		summary || exit 1
+		stop_early
 	fi
 	haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 &
 	hpid=$!
@@ -198,16 +137,16 @@ $drop" examples/haproxy/haproxy.cfg >"$tmp/haproxy.cfg"
 	done
 	if is_running "$hpid" && ! port_is_free "$port"; then
 		started="$started $hpid"
-		break
+		return 0
 	fi
 	stop_process "$hpid"
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		fail "haproxy did not start:"
-		sed 's/^/  /' "$tmp/haproxy.log" | tail -n 20
-		summary || exit 1
-	fi
-done
+	return 1
+}
+if ! three_tries start_haproxy; then
+	fail "haproxy did not start:"
+	sed 's/^/  /' "$tmp/haproxy.log" | tail -n 20
+	stop_early
+fi
 ok "haproxy runs the example's configuration on 127.0.0.1:$port"
 
 # --- the health checks: greeting + QUIT after a LOCAL PROXY header. Three
@@ -236,9 +175,6 @@ else
 	ok "haproxy connects to the backends from 127.0.0.1 (their --proxy-from)"
 fi
 
-pop3curl() {
-	curl -sS --noproxy '*' --max-time 20 "$@"
-}
 logins_in() { # logins_in LOG USER: the ip=[...] of USER's LOGIN lines
 	sed -n "s/.*LOGIN, user=$2, method=PLAIN, ip=\[\([^]]*\)\].*/\1/p;s/.*LOGIN, user=$2, ip=\[\([^]]*\)\].*/\1/p" "$1"
 }
@@ -246,27 +182,7 @@ logins_in() { # logins_in LOG USER: the ip=[...] of USER's LOGIN lines
 # --- many concurrent sessions through HAProxy, each user from its own
 # loopback address 127.0.0.1xx: all succeed, both backends serve some,
 # and each is logged with its own client address
-pids=""
-i=1
-while [ "$i" -le "$USERS" ]; do
-	u=$(printf 'u%02d' "$i")
-	pop3curl --interface "127.0.0.$((100 + i))" -o "$tmp/got/$u" \
-		"pop3://$u:$PASSWORD_URL@127.0.0.1:$port/1" 2>"$tmp/got/$u.err" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-good=0
-i=1
-for pid in $pids; do
-	u=$(printf 'u%02d' "$i")
-	if wait "$pid" && cmp -s "$tmp/got/$u.want" "$tmp/got/$u"; then
-		good=$((good + 1))
-	else
-		echo "  $u: $(cat "$tmp/got/$u.err")"
-	fi
-	i=$((i + 1))
-done
-if [ "$good" -eq "$USERS" ]; then
+if concurrent_sessions "$port" "$USERS" spread; then
 	ok "$USERS concurrent sessions through haproxy all got their message"
 else
 	fail "only $good of $USERS concurrent sessions through haproxy succeeded"
@@ -314,7 +230,9 @@ done
 
 # --- the Python side: sessions through HAProxy and straight to one
 # backend with a PROXY v2 header made by hand, as HAProxy sends it
-cat >"$tmp/lb.py" <<'EOF'
+{
+	py_tls_context
+	cat <<'EOF'
 import ipaddress, poplib, re, socket, struct, sys, time
 
 cmd, tmp, password = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -447,18 +365,6 @@ elif cmd == "mapped":
 elif cmd == "tls":
     # the pop3s frontend: TLS 1.1 refused; a client at 127.0.0.9 over TLS
     # 1.3 reaches a backend, which logs 127.0.0.9
-    import ssl
-
-    def context(maxver=None):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        if maxver is not None:
-            ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-            ctx.maximum_version = maxver
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        return ctx
-
     class FromSSL(poplib.POP3_SSL):
         def __init__(self, src, port, ctx):
             self.src = src
@@ -470,7 +376,8 @@ elif cmd == "tls":
             return self.context.wrap_socket(s, server_hostname=self.host)
 
     try:
-        FromSSL("127.0.0.1", fe, context(ssl.TLSVersion.TLSv1_1)).quit()
+        FromSSL("127.0.0.1", fe, context(ssl.TLSVersion.TLSv1_1,
+                                         "DEFAULT:@SECLEVEL=0")).quit()
         r = None
     except ssl.SSLError as e:
         r = e.reason
@@ -515,6 +422,7 @@ elif cmd == "limit":
           "per-source limit: %d of 11 connections from one address got a "
           "greeting (10 allowed): %s" % (greeted, sorted(set(outcome))))
 EOF
+} >"$tmp/lb.py"
 lb() {
 	if ! python3 -W ignore::DeprecationWarning "$tmp/lb.py" "$1" "$tmp" "$PASSWORD" "${2:-$port}" \
 		"$port_A" "$port_B" >"$tmp/lb.out" 2>&1; then
@@ -532,8 +440,7 @@ lb tls "$ports"
 # HAProxy sends the IPv4 client as ::ffff:127.0.0.9 in its PROXY v2 header;
 # pop3d logs IPv4-mapped socket peers as IPv4 (as fail2ban bans them) and
 # must do the same with an address from a header.
-if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
-	2>/dev/null; then
+if have_mapped_ipv6; then
 	mA=$(wc -l <"$tmp/A.log")
 	mB=$(wc -l <"$tmp/B.log")
 	lb mapped "$port6"
@@ -552,15 +459,14 @@ fi
 
 # --- backend B goes away: sessions still succeed (retried on A at once),
 # and the health checks take B out
-stop_process "$pid_B"
-started=$(echo " $started " | sed "s/ $pid_B / /")
+stop_started "$pid_B"
 good=0
 i=1
 while [ "$i" -le 4 ]; do
 	u=$(printf 'u%02d' "$i")
 	if pop3curl -o "$tmp/got/$u.after" \
 		"pop3://$u:$PASSWORD_URL@127.0.0.1:$port/1" 2>/dev/null &&
-		cmp -s "$tmp/got/$u.want" "$tmp/got/$u.after"; then
+		cmp -s "$tmp/expect/$u" "$tmp/got/$u.after"; then
 		good=$((good + 1))
 	fi
 	i=$((i + 1))
@@ -577,19 +483,9 @@ else
 fi
 
 # --- every pop3d on A exited with status 0 (B's launcher is gone)
-i=0
-while [ "$i" -lt 50 ] && [ "$(grep -c '^Spawned' "$tmp/A.log")" -ne \
-	"$(grep -c 'died with code' "$tmp/A.log")" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if grep -q 'died with code [1-9]\|killed\|dumped' "$tmp/A.log" "$tmp/B.log"; then
-	fail "a pop3d process ended badly:"
-	grep -h 'died with code [1-9]\|killed\|dumped' "$tmp/A.log" "$tmp/B.log" |
-		sed 's/^/  /'
-else
-	ok "every pop3d process exited with status 0"
-fi
+all_reaped "$tmp/A.log" || true
+exited_0 "every pop3d process exited with status 0" \
+	"a pop3d process ended badly:" "$tmp/A.log" "$tmp/B.log"
 
 if any_failed; then
 	for f in haproxy A B; do

@@ -12,36 +12,17 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-tmp=""
-cleanup() {
-	status=$?
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs
 if ! scripts/deps make systemd man-db groff-base; then
 	fail "prerequisite: Debian packages missing (make systemd man-db groff-base)"
 fi
-for cmd in make systemd-analyze man; do
-	command -v "$cmd" >/dev/null 2>&1 ||
-		fail "prerequisite: $cmd is not installed"
-done
+need make systemd-analyze man
 [ -x pop3d ] || fail "prerequisite: pop3d is not built (make pop3d)"
-if any_failed; then
-	summary || exit 1
-fi
+prerequisites_met
 
-tmp=$(mktemp -d /tmp/pop3d-install.XXXXXX)
-chmod 0755 "$tmp"
+make_tmp install
 
 # Not the jobserver or flags of a "make check" around us. -o pop3d: install
 # the binary make check built, never rebuild it here.

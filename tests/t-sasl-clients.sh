@@ -12,52 +12,19 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 # A space and UTF-8 (e acute) in the password; the URL form is for curl.
 PASSWORD=$(printf 's\303\251same ouvre-toi')
 PASSWORD_URL='s%C3%A9same%20ouvre-toi'
 
-tmp=""
-launcher=""
-stop_server() {
-	[ -n "$launcher" ] || return 0
-	kill "$launcher" 2>/dev/null || true
-	wait "$launcher" 2>/dev/null || true
-	launcher=""
-}
-# On exit: the server stopped, the directory gone, and a summary line
-# even when a command failed under set -e.
-finish() {
-	status=$?
-	stop_server
-	[ -z "$tmp" ] || [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-	summarized && return
-	fail "stopped early (exit status $status)"
-	summary || true
-	exit 1
-}
-trap finish EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- prerequisites: Authen::SASL is package libauthen-sasl-perl
-missing=""
-for cmd in curl perl python3 systemd-socket-activate; do
-	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
-done
-for module in Net::POP3 Authen::SASL; do
-	perl -M"$module" -e 1 2>/dev/null || missing="$missing Perl-$module"
-done
-[ -x "$POP3D" ] || missing="$missing $POP3D(make pop3d)"
-if [ -n "$missing" ]; then
-	fail "prerequisites missing:$missing"
-	summary || exit 1
-fi
-POP3D=$(realpath "$POP3D")
+need curl perl python3 systemd-socket-activate
+need_perl_modules Net::POP3 Authen::SASL
+need_pop3d
+prerequisites_met
 
-# 0755: the maildrop's uid must reach what is inside
-tmp=$(mktemp -d /tmp/pop3d-sasl.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/expect" "$tmp/got"
+make_tmp sasl mail expect got
 
 # --- alice's maildrop: byte-stuffed lines, 8-bit, no final newline. For
 # each message the bytes RETR must send (LF -> CRLF, the last line ended)
@@ -86,38 +53,13 @@ done >"$tmp/mail/alice"
 
 # --- the passwd file; as root the maildrop belongs to an unused uid and
 # the pre-login child runs as nobody in an empty directory
-set --
-uid=$(id -u)
-gid=$(id -g)
-chmod 0600 "$tmp/mail/alice"
-chmod 0700 "$tmp/mail"
-if [ "$uid" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	chown -R "$uid:$gid" "$tmp/mail"
-	mkdir -m 0755 "$tmp/empty"
-	set -- --privsep-user=nobody --privsep-dir="$tmp/empty"
-fi
-echo "alice:$(pw_hash "$PASSWORD"):$uid:$gid:Alice:$tmp:/bin/sh" \
-	>"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
+test_accounts "$PASSWORD"
+passwd_line alice Alice >"$tmp/passwd"
+seal_maildrops
 
-# --- the superserver; the free port may be taken meanwhile: three tries
-try=0
-until [ -n "$launcher" ]; do
-	try=$((try + 1))
-	port=$(free_port)
-	systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" \
-		"$POP3D" -d -p "$tmp/passwd" -m "$tmp/mail/%u" "$@" \
-		>"$tmp/server.log" 2>&1 &
-	launcher=$!
-	wait_listening "$tmp/server.log" "$launcher" || stop_server
-	if [ -z "$launcher" ] && [ "$try" -ge 3 ]; then
-		fail "systemd-socket-activate did not start"
-		sed 's/^/  /' "$tmp/server.log"
-		summary || exit 1
-	fi
-done
+# --- the superserver
+serve_pop3d "$tmp/server.log"
+port=$activated_port
 echo "# $POP3D via systemd-socket-activate on 127.0.0.1:$port, as uid" \
 	"$(id -u), maildrop uid $uid"
 
@@ -137,7 +79,7 @@ sasl_curl() {
 	for i in $(seq "$count"); do
 		set -- "$@" "$url/$i" -o "$dir/$i"
 	done
-	if ! curl -sS -v --noproxy '*' --max-time 20 "$@" 2>"$dir/trace"; then
+	if ! pop3curl -v "$@" 2>"$dir/trace"; then
 		fail "curl $name: $(grep '^curl:' "$dir/trace")"
 		return
 	fi
@@ -170,7 +112,7 @@ sasl_curl authzid-self "^> AUTH PLAIN $b64\$" --sasl-ir --sasl-authzid alice
 
 # Acting as another user is refused (curl: 67, login denied).
 status=0
-curl -sS --noproxy '*' --max-time 20 --sasl-ir --sasl-authzid bob \
+pop3curl --sasl-ir --sasl-authzid bob \
 	"$url/1" >/dev/null 2>"$tmp/got/authzid-bob" || status=$?
 if [ "$status" -eq 67 ]; then
 	ok "curl: PLAIN with the authzid of another user is refused"
@@ -257,32 +199,20 @@ count_results "$tmp/got/perl"
 # --- the server's log: a line per login naming its method (USER/PASS
 # names none; a refused authzid is no login attempt), no password, and
 # every pop3d exited 0
-logged() {
-	n=$(grep -Fc "$2, ip=[127.0.0.1]" "$tmp/server.log" || true)
-	if [ "$n" -eq "$1" ]; then
-		ok "logged $1 time(s): $2, ip=[127.0.0.1]"
-	else
-		fail "logged $n time(s), not $1: $2, ip=[127.0.0.1]"
-	fi
-}
-logged 4 "LOGIN, user=alice, method=PLAIN"
-logged 3 "LOGIN, user=alice, method=LOGIN"
-logged 1 "LOGIN, user=alice"
-logged 1 "LOGIN FAILED, user=alice, method=PLAIN"
+logged_times 4 "$tmp/server.log" "LOGIN, user=alice, method=PLAIN"
+logged_times 3 "$tmp/server.log" "LOGIN, user=alice, method=LOGIN"
+logged_times 1 "$tmp/server.log" "LOGIN, user=alice"
+logged_times 1 "$tmp/server.log" "LOGIN FAILED, user=alice, method=PLAIN"
 if grep -Fq "$PASSWORD" "$tmp/server.log"; then
 	fail "the password is in the log"
 else
 	ok "the password is not in the log"
 fi
 # A process that just answered QUIT may still be exiting: up to 5 s.
-i=0
-while [ "$(grep -c '^Spawned' "$tmp/server.log")" -ne \
-	"$(grep -c 'died with code' "$tmp/server.log")" ] && [ "$i" -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-bad=$(grep -E 'died with code [1-9]|killed|dumped' "$tmp/server.log" || true)
-if [ -z "$bad" ] && [ "$i" -lt 50 ]; then
+reaped=yes
+all_reaped "$tmp/server.log" || reaped=""
+bad=$(bad_exits "$tmp/server.log" || true)
+if [ -z "$bad" ] && [ -n "$reaped" ]; then
 	ok "every pop3d exited with status 0"
 else
 	fail "pop3d processes did not all exit 0: $bad"

@@ -20,29 +20,11 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 PASSWORD='correct horse'
 PASSWORD_URL='correct%20horse'
 OTHER=127.0.0.9 # a client address that is not 127.0.0.1
 
-tmp=""
-started=""
-cleanup() {
-	status=$?
-	for pid in $started; do
-		stop_process "$pid"
-	done
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+clean_up_on_exit
 
 # --- what the test needs
 if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
@@ -50,39 +32,16 @@ if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
 fi
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
 [ -n "$STUNNEL" ] || fail "prerequisite: stunnel is not installed (stunnel4)"
-for cmd in openssl curl python3 systemd-socket-activate; do
-	if ! command -v "$cmd" >/dev/null 2>&1; then
-		fail "prerequisite: $cmd is not installed"
-	fi
-done
-if [ ! -x "$POP3D" ]; then
-	fail "prerequisite: $POP3D is not built (make pop3d)"
-fi
+need openssl curl python3 systemd-socket-activate
+need_pop3d
 for f in examples/stunnel/pop3d-exec.conf examples/stunnel/pop3d-proxy.conf; do
 	[ -r "$f" ] || fail "prerequisite: $f is missing"
 done
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+prerequisites_met
 examples=$PWD/examples/stunnel
 
-tmp=$(mktemp -d /tmp/pop3d-stunnel.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/expect" "$tmp/got" "$tmp/tls" "$tmp/run"
-
-# --- a throwaway certificate (P-256, two days)
-if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	-nodes -days 2 -subj /CN=localhost -keyout "$tmp/tls/key.pem" \
-	-out "$tmp/tls/cert.pem" >"$tmp/tls/openssl.log" 2>&1; then
-	fail "openssl could not make a certificate:"
-	sed 's/^/  /' "$tmp/tls/openssl.log"
-	summary || exit 1
-fi
-chmod 0600 "$tmp/tls/key.pem"
+make_tmp stunnel mail msg expect got tls run
+self_signed_cert "$tmp/tls"
 
 # --- maildrops: alice's with edge cases (the expected bytes of each RETR:
 # LF -> CRLF, a CRLF added to a last line without one); bob's small one for
@@ -110,54 +69,25 @@ msgs = [
     head(4, b"120 KB") + big,
     head(5, b"no final newline") + b"the end, without a newline",
 ]
-froms = [b"From sender%d@example.org  Mon Nov 24 09:%02d:00 2025\n" % (i, i)
-         for i in range(1, len(msgs) + 1)]
-mbox = b""
-for i, (f, m) in enumerate(zip(froms, msgs)):
-    mbox += f + m + (b"\n" if i + 1 < len(msgs) else b"")
-with open(os.path.join(tmp, "alice.orig"), "wb") as fh:
-    fh.write(mbox)
-with open(os.path.join(tmp, "mail", "alice"), "wb") as fh:
-    fh.write(mbox)
-with open(os.path.join(tmp, "after-dele-1"), "wb") as fh:
-    fh.write(mbox[len(froms[0]) + len(msgs[0]) + 1:])
-with open(os.path.join(tmp, "sizes"), "w") as fh:
-    for i, m in enumerate(msgs, 1):
-        if not m.endswith(b"\n"):
-            m += b"\n"
-        m = m.replace(b"\n", b"\r\n")
-        with open(os.path.join(tmp, "expect", str(i)), "wb") as e:
-            e.write(m)
-        fh.write("%d %d\n" % (i, len(m)))
+for i, m in enumerate(msgs, 1):
+    with open(os.path.join(tmp, "msg", str(i)), "wb") as fh:
+        fh.write(m)
 with open(os.path.join(tmp, "mail", "bob"), "wb") as fh:
     fh.write(b"From x@example.org  Tue Nov 25 10:00:00 2025\n"
              b"Subject: for bob\n\nhi bob\n")
 EOF
+alice_maildrop
+cp "$tmp/mail/alice" "$tmp/alice.orig"
 count=$(wc -l <"$tmp/sizes")
 
 # --- accounts: as root a test uid owning the maildrops and privilege
 # separation (nobody, an empty root-owned directory); else ourselves
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	privsep="--privsep-user=nobody --privsep-dir=$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	privsep=""
-fi
+test_accounts "$PASSWORD"
 {
-	echo "alice:$hash:$uid:$gid:Alice:$tmp:/bin/sh"
-	echo "bob:$hash:$uid:$gid:Bob:$tmp:/bin/sh"
+	passwd_line alice Alice
+	passwd_line bob Bob
 } >"$tmp/passwd"
-chmod 0600 "$tmp/passwd"
-chmod 0700 "$tmp/mail"
-chmod 0600 "$tmp/mail"/*
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
+seal_maildrops
 pop3d_args="-d -p $tmp/passwd -m $tmp/mail/%u $privsep"
 
 # --- configurations from the examples: only ports, paths, the account.
@@ -216,13 +146,16 @@ logins() {
 	tail -n "+$(($2 + 1))" "$1" | grep 'LOGIN' | sed 's/^/  /' || true
 }
 
-pop3curl() {
-	curl -sS --noproxy '*' --max-time 20 --insecure "$@"
+# pop3s_curl ARG...: pop3curl without certificate checks
+pop3s_curl() {
+	pop3curl --insecure "$@"
 }
 
 # --- the Python clients
-cat >"$tmp/tls.py" <<'EOF'
-import os, poplib, socket, ssl, sys, time
+{
+	py_tls_context
+	cat <<'EOF'
+import os, poplib, socket, sys, time
 
 cmd, tmp, port, password = sys.argv[1:5]
 port = int(port)
@@ -236,18 +169,6 @@ expect = [open(os.path.join(tmp, "expect", str(i)), "rb").read()
 def check(cond, what):
     print(("ok " if cond else "fail ") + label + what, flush=True)
     return cond
-
-
-def context(maxver=None, ciphers=None):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if maxver is not None:
-        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        ctx.maximum_version = maxver
-    if ciphers is not None:
-        ctx.set_ciphers(ciphers)
-    return ctx
 
 
 def pop3s(user="alice", ctx=None):
@@ -346,6 +267,7 @@ elif cmd == "raw":
     elif data == b"":
         print("(closed without a byte)")
 EOF
+} >"$tmp/tls.py"
 
 # py LABEL ARGS...: runs tls.py, feeding its ok/fail lines to the counters
 py() {
@@ -364,7 +286,7 @@ clients() {
 	_port=$2
 	url="pop3s://alice:$PASSWORD_URL@127.0.0.1:$_port"
 	cat "$tmp/alice.orig" >"$tmp/mail/alice" # same inode, owner, mode
-	if pop3curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
+	if pop3s_curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
 		tr -d '\r' <"$tmp/got/list" | cmp -s - "$tmp/sizes"; then
 		ok "$_l: curl LIST over TLS gives every message with its size"
 	else
@@ -373,7 +295,7 @@ clients() {
 	_i=1
 	_good=0
 	while [ "$_i" -le "$count" ]; do
-		if pop3curl -o "$tmp/got/$_i" "$url/$_i" 2>"$tmp/got/$_i.err" &&
+		if pop3s_curl -o "$tmp/got/$_i" "$url/$_i" 2>"$tmp/got/$_i.err" &&
 			cmp -s "$tmp/expect/$_i" "$tmp/got/$_i"; then
 			_good=$((_good + 1))
 		else
@@ -403,7 +325,7 @@ addresses() {
 	_log=$3
 	for src in 127.0.0.1 "$OTHER"; do
 		m=$(mark "$_log")
-		if ! pop3curl --interface "$src" \
+		if ! pop3s_curl --interface "$src" \
 			"pop3s://bob:$PASSWORD_URL@127.0.0.1:$_port/1" \
 			>/dev/null 2>"$tmp/got/addr.err"; then
 			fail "$_l: curl from $src: $(cat "$tmp/got/addr.err")"
@@ -442,16 +364,10 @@ fi
 # ======================= connect mode + PROXY =======================
 # pop3d behind systemd-socket-activate, trusting PROXY headers from 127.0.0.1
 # shellcheck disable=SC2086 # pop3d_args: several words, no spaces in them
-if socket_activate "$tmp/launcher.log" 127.0.0.1 "$POP3D" \
-	--proxy-from=127.0.0.1 $pop3d_args; then
-	started="$started $activated_pid"
-	lport=$activated_port
-	ok "connect: pop3d --proxy-from=127.0.0.1 listens on 127.0.0.1:$lport"
-else
-	fail "connect: systemd-socket-activate did not start:"
-	sed 's/^/  /' "$tmp/launcher.log"
-	summary || exit 1
-fi
+launch "$tmp/launcher.log" 127.0.0.1 "$POP3D" \
+	--proxy-from=127.0.0.1 $pop3d_args || stop_early
+lport=$activated_port
+ok "connect: pop3d --proxy-from=127.0.0.1 listens on 127.0.0.1:$lport"
 chown_sed=""
 if [ "$(id -u)" -ne 0 ]; then
 	# unprivileged: stunnel cannot change its user
@@ -487,7 +403,7 @@ if grep -q "^connect = 127.0.0.1:$lport\$" "$tmp/proxy.conf.in" &&
 	py "connect: " tls "$tmp" "$proxy_port" "$PASSWORD"
 	addresses connect "$proxy_port" "$tmp/launcher.log"
 	m=$(mark "$tmp/launcher.log")
-	if pop3curl --interface "$OTHER" \
+	if pop3s_curl --interface "$OTHER" \
 		"pop3s://bob:$PASSWORD_URL@127.0.0.1:$proxy_port/1" >/dev/null 2>&1 &&
 		logged "$tmp/launcher.log" "$m" \
 			"PROXY header from 127.0.0.1: client $OTHER"; then
@@ -499,14 +415,13 @@ if grep -q "^connect = 127.0.0.1:$lport\$" "$tmp/proxy.conf.in" &&
 	# sees IPv4 clients as ::ffff:a.b.c.d and says "PROXY TCP6 ::ffff:...".
 	# pop3d logs IPv4-mapped socket peers as IPv4 (as fail2ban bans them)
 	# and must do the same with an address from a header.
-	if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
-		2>/dev/null; then
+	if have_mapped_ipv6; then
 		sed -e 's|^accept = .*|accept = ::ffff:127.0.0.1:@PORT@|' \
 			-e "s|^pid = .*|pid = $tmp/run/proxy6.pid|" \
 			"$tmp/proxy.conf.in" >"$tmp/proxy6.conf.in"
 		if start_stunnel proxy6 "$tmp/proxy6.conf.in"; then
 			m=$(mark "$tmp/launcher.log")
-			if pop3curl --interface "$OTHER" \
+			if pop3s_curl --interface "$OTHER" \
 				"pop3s://bob:$PASSWORD_URL@127.0.0.1:$stunnel_port/1" \
 				>/dev/null 2>"$tmp/got/addr.err" &&
 				logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, method=PLAIN, ip=[$OTHER]"; then
@@ -540,28 +455,22 @@ raw() {
 	fi
 }
 
-m=$(mark "$tmp/launcher.log")
-raw v1 127.0.0.1 "$v1" bob
-if grep -q '^+OK 1 ' "$tmp/raw.out" &&
-	logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[192.0.2.44]"; then
-	ok "PROXY v1 from 127.0.0.1 (trusted): logged as ip=[192.0.2.44]"
-else
-	fail "PROXY v1 from 127.0.0.1: not logged as 192.0.2.44:"
-	sed 's/^/  /' "$tmp/raw.out"
-	logins "$tmp/launcher.log" "$m"
-fi
-
-v2=0d0a0d0a000d0a515549540a2111000cc000022dc0a8000113880050 # 192.0.2.45
-m=$(mark "$tmp/launcher.log")
-raw v2 127.0.0.1 "$v2" bob
-if grep -q '^+OK 1 ' "$tmp/raw.out" &&
-	logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[192.0.2.45]"; then
-	ok "PROXY v2 from 127.0.0.1 (trusted): logged as ip=[192.0.2.45]"
-else
-	fail "PROXY v2 from 127.0.0.1: not logged as 192.0.2.45:"
-	sed 's/^/  /' "$tmp/raw.out"
-	logins "$tmp/launcher.log" "$m"
-fi
+# trusted VERSION HEX ADDRESS: a header from 127.0.0.1 is taken: the
+# session logs in, logged with ADDRESS from the header.
+trusted() {
+	m=$(mark "$tmp/launcher.log")
+	raw "$1" 127.0.0.1 "$2" bob
+	if grep -q '^+OK 1 ' "$tmp/raw.out" &&
+		logged "$tmp/launcher.log" "$m" "LOGIN, user=bob, ip=[$3]"; then
+		ok "PROXY $1 from 127.0.0.1 (trusted): logged as ip=[$3]"
+	else
+		fail "PROXY $1 from 127.0.0.1: not logged as $3:"
+		sed 's/^/  /' "$tmp/raw.out"
+		logins "$tmp/launcher.log" "$m"
+	fi
+}
+trusted v1 "$v1" 192.0.2.44
+trusted v2 0d0a0d0a000d0a515549540a2111000cc000022dc0a8000113880050 192.0.2.45
 
 m=$(mark "$tmp/launcher.log")
 raw untrusted "$OTHER" "$v1" bob
@@ -586,12 +495,10 @@ fi
 
 # pop3d.socket listens with BindIPv6Only=both: IPv4 peers are ::ffff:a.b.c.d
 # there, and --proxy-from=127.0.0.1 must still match stunnel's connections.
-if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0.0.1", 0))' \
-	2>/dev/null; then
+if have_mapped_ipv6; then
 	# shellcheck disable=SC2086 # as above
-	if socket_activate "$tmp/launcher6.log" '[::ffff:127.0.0.1]' "$POP3D" \
+	if launch "$tmp/launcher6.log" '[::ffff:127.0.0.1]' "$POP3D" \
 		--proxy-from=127.0.0.1 $pop3d_args; then
-		started="$started $activated_pid"
 		m=$(mark "$tmp/launcher6.log")
 		if python3 -W ignore::DeprecationWarning "$tmp/tls.py" raw "$tmp" "$activated_port" "$PASSWORD" \
 			127.0.0.1 "$v1" bob >"$tmp/raw.out" 2>&1 &&
@@ -602,27 +509,15 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::ffff:127.0
 			sed 's/^/  /' "$tmp/raw.out"
 			logins "$tmp/launcher6.log" "$m"
 		fi
-	else
-		fail "systemd-socket-activate on [::ffff:127.0.0.1] did not start"
 	fi
 else
 	echo "# no IPv6 here: the dual-stack socket check is left out"
 fi
 
 # --- every pop3d under the launcher exited with status 0
-i=0
-while [ "$i" -lt 50 ] && [ "$(grep -c '^Spawned' "$tmp/launcher.log")" -ne \
-	"$(grep -c 'died with code' "$tmp/launcher.log")" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if grep -q 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log"; then
-	fail "a pop3d process ended badly:"
-	grep 'died with code [1-9]\|killed\|dumped' "$tmp/launcher.log" |
-		sed 's/^/  /'
-else
-	ok "every pop3d behind the PROXY listener exited with status 0"
-fi
+all_reaped "$tmp/launcher.log" || true
+exited_0 "every pop3d behind the PROXY listener exited with status 0" \
+	"a pop3d process ended badly:" "$tmp/launcher.log"
 
 if any_failed; then
 	for f in exec proxy; do

@@ -24,7 +24,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 
-POP3D=${POP3D:-./pop3d}
 PATH=$PATH:/usr/sbin:/sbin      # xinetd, for a normal user's PATH too
 export PATH
 XINETD_EXAMPLE=examples/xinetd.d/pop3d
@@ -35,39 +34,7 @@ CONCURRENT=30
 SEQUENTIAL=50
 PER_SOURCE=10           # what the xinetd example allows from one address
 
-tmp=""
-pids_to_stop=""
-cleanup() {
-	status=$?
-	for pid in $pids_to_stop; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in $pids_to_stop; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $status)"
-		summary || true
-		exit 1
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-# stop PID: SIGTERM, then up to 5 s for it to go, then SIGKILL.
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	_n=0
-	while [ "$_n" -lt 50 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+clean_up_on_exit
 
 # wait_grep FILE ERE PID: up to 5 s until a line of FILE matches; fails
 # at once if process PID is gone.
@@ -82,74 +49,37 @@ wait_grep() {
 	return 1
 }
 
-# wait_same FILE ERE1 ERE2: up to 10 s until FILE has as many lines
-# matching ERE1 as ERE2 (every started session has ended).
-wait_same() {
-	_n=0
-	while [ "$_n" -lt 100 ]; do
-		[ "$(grep -Ec -- "$2" "$1" || true)" -eq \
-			"$(grep -Ec -- "$3" "$1" || true)" ] && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-
 # --- what the test needs
 if ! scripts/deps xinetd curl python3 systemd whois; then
 	fail "prerequisite: Debian packages missing (xinetd curl python3 systemd whois)"
 fi
-for cmd in curl python3 systemd-socket-activate xinetd; do
-	command -v "$cmd" >/dev/null 2>&1 ||
-		fail "prerequisite: $cmd is not installed"
-done
-[ -x "$POP3D" ] || fail "prerequisite: $POP3D is not built (make pop3d)"
-if any_failed; then
-	summary || exit 1
-fi
-case $POP3D in
-/*) ;;
-*) POP3D=$PWD/${POP3D#./} ;;
-esac
+need curl python3 systemd-socket-activate xinetd
+need_pop3d
+prerequisites_met
 
-tmp=$(mktemp -d /tmp/pop3d-superservers.XXXXXX)
-chmod 0755 "$tmp"
-mkdir "$tmp/mail" "$tmp/got"
+make_tmp superservers mail expect got
 
 # --- accounts and maildrops: alice for sequential sessions, u01..u30 for
 # concurrent ones (one session per maildrop). As root a test uid owns them
 # and pop3d separates privileges (nobody, an empty root-owned directory).
-hash=$(pw_hash "$PASSWORD")
-if [ "$(id -u)" -eq 0 ]; then
-	uid=$(unused_id)
-	gid=$uid
-	mkdir -m 0755 "$tmp/empty"
-	set -- --privsep-user=nobody --privsep-dir="$tmp/empty"
-else
-	uid=$(id -u)
-	gid=$(id -g)
-	set --
-fi
+test_accounts "$PASSWORD"
 msg() {
 	printf 'From x@example.org  Tue Nov 25 10:00:00 2025\nSubject: for %s\n\nhello %s\n' \
 		"$1" "$1" >"$tmp/mail/$1"
-	printf 'Subject: for %s\r\n\r\nhello %s\r\n' "$1" "$1" >"$tmp/expect.$1"
+	printf 'Subject: for %s\r\n\r\nhello %s\r\n' "$1" "$1" >"$tmp/expect/$1"
 }
 msg alice
-echo "alice:$hash:$uid:$gid::$tmp:/bin/sh" >"$tmp/passwd"
 i=1
 while [ "$i" -le "$CONCURRENT" ]; do
-	u=$(printf 'u%02d' "$i")
-	msg "$u"
-	echo "$u:$hash:$uid:$gid::$tmp:/bin/sh" >>"$tmp/passwd"
+	msg "$(printf 'u%02d' "$i")"
 	i=$((i + 1))
 done
-chmod 0600 "$tmp/passwd" "$tmp/mail"/*
-chmod 0700 "$tmp/mail"
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R "$uid:$gid" "$tmp/mail"
-fi
-ARGS="-p $tmp/passwd -m $tmp/mail/%u $*"
+{
+	passwd_line alice
+	numbered_passwd_lines "$CONCURRENT"
+} >"$tmp/passwd"
+seal_maildrops
+ARGS="-p $tmp/passwd -m $tmp/mail/%u $privsep"
 
 # wrapper NAME: a server program that runs pop3d -d with its stderr in
 # $tmp/NAME.log (never the client's socket), noting REMOTE_HOST.
@@ -164,38 +94,12 @@ EOF
 	: >"$tmp/$1.env"
 }
 
-pop3curl() {
-	curl -sS --noproxy '*' --max-time 20 "$@"
-}
-
 # concurrent PORT N LABEL: N curl sessions at once (u01..uN), each RETR 1.
 concurrent() {
-	_pids=""
-	_i=1
-	while [ "$_i" -le "$2" ]; do
-		_u=$(printf 'u%02d' "$_i")
-		rm -f "$tmp/got/$_u"
-		pop3curl -o "$tmp/got/$_u" \
-			"pop3://$_u:$PASSWORD_URL@127.0.0.1:$1/1" \
-			2>"$tmp/got/$_u.err" &
-		_pids="$_pids $!"
-		_i=$((_i + 1))
-	done
-	_good=0
-	_i=1
-	for _pid in $_pids; do
-		_u=$(printf 'u%02d' "$_i")
-		if wait "$_pid" && cmp -s "$tmp/expect.$_u" "$tmp/got/$_u"; then
-			_good=$((_good + 1))
-		else
-			echo "  $_u: $(cat "$tmp/got/$_u.err")"
-		fi
-		_i=$((_i + 1))
-	done
-	if [ "$_good" -eq "$2" ]; then
+	if concurrent_sessions "$1" "$2"; then
 		ok "$3: $2 concurrent curl sessions all got their message"
 	else
-		fail "$3: only $_good of $2 concurrent curl sessions succeeded"
+		fail "$3: only $good of $2 concurrent curl sessions succeeded"
 	fi
 }
 
@@ -208,7 +112,7 @@ sequential() {
 		if pop3curl -o "$tmp/got/alice" \
 			"pop3://alice:$PASSWORD_URL@127.0.0.1:$1/1" \
 			2>"$tmp/got/alice.err" &&
-			cmp -s "$tmp/expect.alice" "$tmp/got/alice"; then
+			cmp -s "$tmp/expect/alice" "$tmp/got/alice"; then
 			_good=$((_good + 1))
 		else
 			echo "  session $_i: $(cat "$tmp/got/alice.err")"
@@ -239,46 +143,23 @@ logins() {
 echo "# pop3d ($POP3D) as uid $(id -u), mailbox uid $uid;" \
 	"$(xinetd -version 2>&1 | head -n 1)"
 
-# --- 1. systemd-socket-activate --inetd --accept; a port found free can
-# be taken in between: retry
+# --- 1. systemd-socket-activate --inetd --accept
 wrapper ssa
-tries=0
-while :; do
-	port=$(free_port)
-	: >"$tmp/ssa.launcher"
-	# shellcheck disable=SC2086
-	systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" \
-		"$tmp/ssa" $ARGS >>"$tmp/ssa.launcher" 2>&1 &
-	launcher=$!
-	pids_to_stop="$pids_to_stop $launcher"
-	if wait_listening "$tmp/ssa.launcher" "$launcher"; then
-		break
-	fi
-	stop "$launcher"
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		fail "systemd-socket-activate did not start:"
-		sed 's/^/  /' "$tmp/ssa.launcher"
-		break
-	fi
-done
-if [ "$tries" -lt 3 ]; then
+# shellcheck disable=SC2086 # ARGS: several words, no spaces in them
+if launch "$tmp/ssa.launcher" 127.0.0.1 "$tmp/ssa" $ARGS; then
+	port=$activated_port
+	launcher=$activated_pid
 	concurrent "$port" "$CONCURRENT" "systemd-socket-activate"
 	sequential "$port" "$SEQUENTIAL" "systemd-socket-activate"
-	if wait_same "$tmp/ssa.launcher" '^Spawned' 'died with code'; then
+	if all_reaped "$tmp/ssa.launcher" 10; then
 		ok "systemd-socket-activate: every pop3d has ended"
 	else
 		fail "systemd-socket-activate: pop3d processes still running"
 	fi
-	if grep -q 'died with code [1-9]\|killed\|dumped' "$tmp/ssa.launcher"; then
-		fail "systemd-socket-activate: a pop3d ended badly:"
-		grep 'died with code [1-9]\|killed\|dumped' "$tmp/ssa.launcher" |
-			head -n 5 | sed 's/^/  /'
-	else
-		ok "systemd-socket-activate: every pop3d exited with status 0"
-	fi
+	exited_0 "systemd-socket-activate: every pop3d exited with status 0" \
+		"systemd-socket-activate: a pop3d ended badly:" "$tmp/ssa.launcher"
 	logins "$tmp/ssa.log" $((CONCURRENT + SEQUENTIAL)) "systemd-socket-activate"
-	stop "$launcher"
+	stop_started "$launcher"
 fi
 
 # --- 2. xinetd with the example service, adapted by sed: port, the
@@ -288,8 +169,9 @@ fi
 # its own user: setuid to another fails in the child)
 wrapper xinetd-pop3d
 me=$(id -un)
-tries=0
-while :; do
+# start_xinetd: xinetd with the adapted example on a free port; sets port
+# and xinetd (its pid).
+start_xinetd() {
 	port=$(free_port)
 	{
 		printf 'defaults\n{\n}\n'
@@ -306,19 +188,17 @@ while :; do
 	xinetd -dontfork -f "$tmp/xinetd.conf" -pidfile "$tmp/xinetd.pid" \
 		-filelog "$tmp/xinetd.self" >"$tmp/xinetd.out" 2>&1 &
 	xinetd=$!
-	pids_to_stop="$pids_to_stop $xinetd"
 	if wait_grep "$tmp/xinetd.self" 'Started working: 1 available service' "$xinetd"; then
-		break
+		started="$started $xinetd"
+		return 0
 	fi
-	stop "$xinetd"
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		fail "xinetd did not start with the example service:"
-		cat "$tmp/xinetd.self" "$tmp/xinetd.out" | sed 's/^/  /'
-		break
-	fi
-done
-if [ "$tries" -lt 3 ]; then
+	stop_process "$xinetd"
+	return 1
+}
+if ! three_tries start_xinetd; then
+	fail "xinetd did not start with the example service:"
+	cat "$tmp/xinetd.self" "$tmp/xinetd.out" | sed 's/^/  /'
+else
 	# The sed changed only what it should.
 	if diff "$XINETD_EXAMPLE" "$tmp/xinetd.conf" |
 		grep '^[<>]' | grep -Ev '^< [[:space:]]*(port|#bind|server|#server_args|log_type|user)[[:space:]]*=|^> [[:space:]]*(port|bind|server|server_args|log_type|user)[[:space:]]*=|^> (defaults|\{|\})$' >"$tmp/xinetd.diff"; then
@@ -366,11 +246,11 @@ EOF
 		fail "xinetd: no per_source_limit line in its log"
 	fi
 	# the held sessions end (hang-up) before the next check
-	wait_same "$tmp/xinetd.log" ': START: ' ': EXIT: ' || true
+	count_same "$tmp/xinetd.log" ': START: ' ': EXIT: ' 10 || true
 
 	concurrent "$port" "$PER_SOURCE" "xinetd"
 	sequential "$port" "$SEQUENTIAL" "xinetd"
-	if wait_same "$tmp/xinetd.log" ': START: ' ': EXIT: '; then
+	if count_same "$tmp/xinetd.log" ': START: ' ': EXIT: ' 10; then
 		ok "xinetd: every pop3d has ended"
 	else
 		fail "xinetd: pop3d processes still running"
@@ -391,7 +271,7 @@ EOF
 	else
 		fail "xinetd: REMOTE_HOST was: $(sort -u "$tmp/xinetd-pop3d.env" | tr '\n' ' ')"
 	fi
-	stop "$xinetd"
+	stop_started "$xinetd"
 	if any_failed; then
 		echo "# xinetd's own messages:"
 		sed 's/^/  /' "$tmp/xinetd.self" | tail -n 20
@@ -434,27 +314,26 @@ while True:
                      stderr=conn, close_fds=True)
     conn.close()
 EOF
-tries=0
-while :; do
+# start_inetd ARG...: the emulator on a free port, running pop3d with
+# ARG...; sets port and inetd (its pid).
+start_inetd() {
 	port=$(free_port)
 	: >"$tmp/inetd.launcher"
-	# shellcheck disable=SC2086
-	python3 "$tmp/inetd.py" "$port" "$POP3D" "$@" $ARGS \
+	python3 "$tmp/inetd.py" "$port" "$POP3D" "$@" \
 		>>"$tmp/inetd.launcher" 2>&1 &
 	inetd=$!
-	pids_to_stop="$pids_to_stop $inetd"
 	if wait_listening "$tmp/inetd.launcher" "$inetd"; then
-		break
+		started="$started $inetd"
+		return 0
 	fi
-	stop "$inetd"
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		fail "the inetd emulator did not start:"
-		sed 's/^/  /' "$tmp/inetd.launcher"
-		break
-	fi
-done
-if [ "$tries" -lt 3 ]; then
+	stop_process "$inetd"
+	return 1
+}
+# shellcheck disable=SC2086 # ARGS: several words, no spaces in them
+if ! three_tries start_inetd "$@" $ARGS; then
+	fail "the inetd emulator did not start:"
+	sed 's/^/  /' "$tmp/inetd.launcher"
+else
 	concurrent "$port" 10 "inetd.conf line"
 	sequential "$port" 10 "inetd.conf line"
 	# Nothing but POP3 on the wire although fd 2 is the connection.
@@ -478,7 +357,7 @@ EOF
 		fail "inetd.conf line: the client got more than POP3:"
 		sed 's/^/  /' "$tmp/wire"
 	fi
-	stop "$inetd"
+	stop_started "$inetd"
 fi
 
 summary
