@@ -72,6 +72,14 @@ fuzz:
 	@scripts/deps $(BUILD_DEPS) $(FUZZ_DEPS)
 	$(MAKE) -C fuzz run
 
+# The benchmark against popa3d and Dovecot (bench/README.md); not part of
+# "make check". bench-smoke is the same on tiny mailboxes.
+bench: pop3d
+	$(MAKE) -C bench run BENCH_VIA="make bench"
+
+bench-smoke: pop3d
+	$(MAKE) -C bench smoke BENCH_VIA="make bench-smoke"
+
 demo:
 	@scripts/deps $(BUILD_DEPS) $(DEMO_DEPS)
 	$(MAKE) pop3d
@@ -80,8 +88,9 @@ demo:
 clean:
 	rm -f pop3d *.o tests/unit tests/integration
 	rm -rf fuzz/build
+	$(MAKE) -C bench clean
 
-.PHONY: all clean check deps demo fuzz
+.PHONY: all bench bench-smoke clean check deps demo fuzz
 
 # --- make install / make uninstall (PREFIX, DESTDIR as usual)
 #
