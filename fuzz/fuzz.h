@@ -23,7 +23,8 @@ void	fuzz_failed(const char *, int, const char *)
 	    __attribute__((noreturn));
 
 /* libFuzzer's entry points, also called by replay.c. */
-int	LLVMFuzzerInitialize(int *, char ***);
+/* Optional, as in libFuzzer: only targets with a fixture define it. */
+int	LLVMFuzzerInitialize(int *, char ***) __attribute__((weak));
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* A copy of (buf, len) in a heap block of exactly len bytes (ASan). */

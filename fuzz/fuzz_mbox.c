@@ -361,14 +361,6 @@ check_messages(const struct index *ix, const unsigned char *data,
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	struct index whole, fixed, pieces;

@@ -204,14 +204,6 @@ round_trip(const unsigned char *in, size_t len)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	unsigned char *copy = fuzz_dup(in, size);

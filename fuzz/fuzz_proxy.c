@@ -74,14 +74,6 @@ next_length(size_t n, size_t size)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	struct verdict first, v, small;

@@ -187,14 +187,6 @@ model_utf8(const unsigned char *p, size_t len)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	unsigned char *copy = fuzz_dup(in, size);

@@ -117,7 +117,9 @@ main(int argc, char **argv)
 	int i, rc = 0;
 
 	__sanitizer_set_death_callback(name_input);
-	LLVMFuzzerInitialize(&argc, &argv);
+	if (LLVMFuzzerInitialize != NULL) {
+		LLVMFuzzerInitialize(&argc, &argv);
+	}
 	for (i = 1; i < argc; i++) {
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			rc |= run_dir(argv[i], &count);
