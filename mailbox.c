@@ -5,11 +5,14 @@
  * Locks are held only while indexing and while updating, never for the
  * session, so that an idle POP3 client never delays a delivery.
  */
+#include <linux/openat2.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -87,9 +90,13 @@ open_failed(struct mailbox *mb, int err)
 	}
 }
 
-/* The file must be the user's own plain mailbox and nothing else. */
+/*
+ * The file must be the user's own plain mailbox and nothing else. Group
+ * write is how Debian's MDAs deliver (0660 user:mail), so it is allowed
+ * for the directory's group alone: any other group could edit the mail.
+ */
 static enum mbx_status
-check_file(struct mailbox *mb, const struct stat *st)
+check_file(struct mailbox *mb, const struct stat *st, gid_t dir_gid)
 {
 	if (!S_ISREG(st->st_mode)) {
 		return refuse(mb, MBX_PERM, "mailbox is not a regular file");
@@ -103,6 +110,10 @@ check_file(struct mailbox *mb, const struct stat *st)
 	if ((st->st_mode & S_IWOTH) != 0) {
 		return refuse(mb, MBX_PERM, "mailbox is world-writable");
 	}
+	if ((st->st_mode & S_IWGRP) != 0 && st->st_gid != dir_gid) {
+		return refuse(mb, MBX_PERM, "mailbox is writable by a group "
+		    "other than its directory's");
+	}
 	if (st->st_size > MAILBOX_BYTES_MAX) {
 		return refuse(mb, MBX_PERM, "mailbox is too large");
 	}
@@ -110,26 +121,66 @@ check_file(struct mailbox *mb, const struct stat *st)
 }
 
 /*
- * lstat() first so that no device or FIFO is ever opened; O_NOFOLLOW and
- * the inode comparison close the race with a rename in between.
+ * The mailbox's directory, reached without following a symbolic link
+ * anywhere on the path: a link in it (the spool, a home directory) would
+ * let whoever can change the link choose which file is served. Returns
+ * the descriptor (O_PATH) and the offset of the file name in mb->path.
  */
 static enum mbx_status
-open_file(struct mailbox *mb)
+open_dir(struct mailbox *mb, int *dirfd, size_t *name)
 {
-	struct stat before, st;
+	struct open_how how;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(mb->path, '/');
+	size_t len;
+	long fd;
+
+	if (slash == NULL || slash[1] == '\0') {
+		return refuse(mb, MBX_PERM, "mailbox path names no file");
+	}
+	len = slash == mb->path ? 1 : (size_t)(slash - mb->path);
+	memcpy(dir, mb->path, len);
+	dir[len] = '\0';
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	do {
+		fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	} while (fd == -1 && errno == EAGAIN);
+	if (fd == -1) {
+		return errno == ELOOP ? refuse(mb, MBX_PERM, "mailbox path "
+		    "has a symbolic link") : open_failed(mb, errno);
+	}
+	*dirfd = (int)fd;
+	*name = (size_t)(slash - mb->path) + 1;
+	return MBX_OK;
+}
+
+/*
+ * fstatat() first so that no device or FIFO is ever opened; O_NOFOLLOW
+ * and the inode comparison close the race with a rename in between.
+ */
+static enum mbx_status
+open_in_dir(struct mailbox *mb, int dirfd, const char *name)
+{
+	struct stat dir, before, st;
 	enum mbx_status s;
 
-	if (lstat(mb->path, &before) == -1) {
+	if (fstat(dirfd, &dir) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox directory cannot be "
+		    "examined");
+	}
+	if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) == -1) {
 		return open_failed(mb, errno);
 	}
 	if (S_ISLNK(before.st_mode)) {
 		return open_failed(mb, ELOOP);
 	}
-	s = check_file(mb, &before);
+	s = check_file(mb, &before, dir.st_gid);
 	if (s != MBX_OK) {
 		return s;
 	}
-	mb->fd = open(mb->path,
+	mb->fd = openat(dirfd, name,
 	    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (mb->fd == -1) {
 		return open_failed(mb, errno);
@@ -140,7 +191,23 @@ open_file(struct mailbox *mb)
 	if (st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
 		return refuse(mb, MBX_TEMP, "mailbox was replaced while opened");
 	}
-	return check_file(mb, &st);
+	return check_file(mb, &st, dir.st_gid);
+}
+
+static enum mbx_status
+open_file(struct mailbox *mb)
+{
+	enum mbx_status s;
+	size_t name;
+	int dirfd = -1;
+
+	s = open_dir(mb, &dirfd, &name);
+	if (s != MBX_OK || dirfd == -1) {
+		return s;
+	}
+	s = open_in_dir(mb, dirfd, mb->path + name);
+	close(dirfd);
+	return s;
 }
 
 ssize_t

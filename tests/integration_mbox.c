@@ -279,12 +279,13 @@ END_TEST
 
 /*
  * Login must answer -ERR [SYS/PERM] (or code), close, and log the
- * mailbox with the same reason.
+ * mailbox (path) with the same reason; tmpl: another -m, or NULL.
  */
 static void
-expect_refused(const char *code)
+expect_refused_at(const char *path, const char *code, const char *tmpl)
 {
-	struct session *s = session_start(0, NULL);
+	struct session *s = tmpl == NULL ? session_start(0, NULL) :
+	    session_start(0, "-m", tmpl, NULL);
 	char prefix[64], reason[256], line[PATH_MAX + 512];
 	const char *reply;
 
@@ -296,11 +297,43 @@ expect_refused(const char *code)
 	snprintf(reason, sizeof(reason), "%s", reply + strlen(prefix));
 	expect_eof(s);
 	ck_assert_int_eq(session_wait(s), 0);
-	snprintf(line, sizeof(line), "%s: %s, user=%s", W.mailbox, reason,
-	    W.user);
+	snprintf(line, sizeof(line), "%s: %s, user=%s", path, reason, W.user);
 	expect_log(s, line);
 	session_free(s);
 }
+
+static void
+expect_refused(const char *code)
+{
+	expect_refused_at(W.mailbox, code, NULL);
+}
+
+/* The spool reached through a symbolic link: the path is refused. */
+START_TEST(test_spool_symlink)
+{
+	char link[PATH_MAX], tmpl[PATH_MAX + 8], path[PATH_MAX + 80];
+
+	mailbox_put(SAMPLE_ALL, "\n");
+	snprintf(link, sizeof(link), "%s/spool-link", W.dir);
+	ck_assert_int_eq(symlink(W.maildir, link), 0);
+	snprintf(tmpl, sizeof(tmpl), "%s/%%u", link);
+	snprintf(path, sizeof(path), "%s/%s", link, W.user);
+	expect_refused_at(path, "SYS/PERM", tmpl);
+	ck_assert_int_eq(unlink(link), 0);
+	expect_mailbox_msgs(SAMPLE_ALL, "\n");
+}
+END_TEST
+
+/* Group write is for the spool's group (mail) only. */
+START_TEST(test_mailbox_other_group_writable)
+{
+	mailbox_put(SAMPLE_ALL, "\n");
+	ck_assert_int_eq(chmod(W.mailbox, 0660), 0);
+	ck_assert_int_eq(chown(W.mailbox, (uid_t)-1, PRIVSEP_ID), 0);
+	expect_refused("SYS/PERM");
+	expect_mailbox_msgs(SAMPLE_ALL, "\n");
+}
+END_TEST
 
 START_TEST(test_mailbox_symlink)
 {
@@ -473,12 +506,14 @@ maildrop_suite(void)
 	tcase_add_test(bytes, test_uidl_ignores_status_headers);
 	tcase_add_test(files, test_missing_mailbox);
 	tcase_add_test(files, test_mailbox_symlink);
+	tcase_add_test(files, test_spool_symlink);
 	tcase_add_test(files, test_mailbox_fifo);
 	tcase_add_test(files, test_mailbox_directory);
 	tcase_add_test(files, test_mailbox_hard_link);
 	tcase_add_test(files, test_mailbox_world_writable);
 	if (W.root) {
 		tcase_add_test(files, test_mailbox_other_owner);
+		tcase_add_test(files, test_mailbox_other_group_writable);
 	}
 	tcase_add_test(files, test_mailbox_fcntl_locked);
 	tcase_add_test(files, test_mailbox_dot_locked);

@@ -265,6 +265,45 @@ make_world_writable(void)
 	return 0;
 }
 
+/* A group we belong to other than the directory's, or -1. */
+static gid_t
+other_group(void)
+{
+	gid_t groups[64];
+	int i, n;
+
+	if (geteuid() == 0) {
+		return 65534;
+	}
+	n = getgroups(64, groups);
+	for (i = 0; i < n; i++) {
+		if (groups[i] != getegid()) {
+			return groups[i];
+		}
+	}
+	return (gid_t)-1;
+}
+
+static int
+make_writable_by_other_group(void)
+{
+	gid_t g = other_group();
+
+	if (g == (gid_t)-1) {
+		return SKIPPED;
+	}
+	write_file("mbox", LIT("From a\n\nx\n"), 0660);
+	return chown(path_of("mbox", 0), (uid_t)-1, g);
+}
+
+/* The path goes through a symbolic link to the directory itself. */
+static int
+make_symlinked_directory(void)
+{
+	write_file("mbox", LIT("From a\n\nx\n"), 0600);
+	return symlink(".", path_of("spool", 0));
+}
+
 /* Only root can give a file away; for others there is nothing to test. */
 static int
 make_file_of_another_user(void)
@@ -288,6 +327,8 @@ static const struct {
 	{ "file with a second hard link", make_hard_link },
 	{ "world-writable file", make_world_writable },
 	{ "file of another user", make_file_of_another_user },
+	{ "file writable by a group not the directory's",
+	    make_writable_by_other_group },
 };
 
 START_TEST(test_open_refuses_what_is_not_a_plain_file_of_ours)
@@ -311,6 +352,21 @@ START_TEST(test_open_accepts_group_mail_mode)
 	ck_assert_uint_eq(mb.count, 1);
 	mailbox_close(&mb);
 	check_unlocked();
+}
+END_TEST
+
+/* A symbolic link anywhere on the path refuses it, the spool included. */
+START_TEST(test_open_refuses_symlinked_directory)
+{
+	struct mailbox mb;
+
+	ck_assert_int_eq(make_symlinked_directory(), 0);
+	open_as(&mb, "spool/mbox", MBX_PERM);
+	ck_assert_str_eq(mb.problem, "mailbox path has a symbolic link");
+	mailbox_close(&mb);
+	open_as(&mb, "./mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 1);
+	mailbox_close(&mb);
 }
 END_TEST
 
@@ -842,6 +898,7 @@ mailbox_suite(void)
 	    (int)(sizeof(not_ours) / sizeof(not_ours[0])));
 	ADD_TESTS(open, test_open_missing_file_is_empty_maildrop,
 	    test_open_accepts_group_mail_mode,
+	    test_open_refuses_symlinked_directory,
 	    test_open_second_session_is_in_use,
 	    test_open_respects_dotlock_of_another_program,
 	    test_open_breaks_stale_dotlock,
