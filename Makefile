@@ -25,13 +25,13 @@ LIBS	= -lpam -lcrypt -lxxhash -lmd
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o \
 	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
-	  monitor.o
+	  monitor.o privsep.o pop3d.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d
 
-pop3d: pop3d.o $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ pop3d.o $(OBJS) $(LIBS)
+pop3d: main.o $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ main.o $(OBJS) $(LIBS)
 
 %.o: %.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

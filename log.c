@@ -2,9 +2,12 @@
  * Syslog (LOG_MAIL, ident "pop3d") and escaping of client-supplied text.
  * Used at every privilege level; the socket is opened before chroot.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "log.h"
 
@@ -23,6 +26,13 @@ log_msg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsyslog(prio, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_fatal(const char *what)
+{
+	log_msg(LOG_ERR, "%s: %s", what, strerror(errno));
+	exit(EX_OSERR);
 }
 
 static int

@@ -14,6 +14,9 @@
 void	log_open(int);
 void	log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 
+/* A system call the process cannot go on without failed: logs, exits 71. */
+void	log_fatal(const char *) __attribute__((noreturn));
+
 /*
  * Copies (buf, len) into out (NUL-terminated, truncated to fit) with every
  * byte outside a small safe set written as \xNN, so that nothing a client

@@ -60,6 +60,30 @@ enum verdict {
 	V_QUIT		/* the session ends */
 };
 
+/* How a state ended. */
+enum ending {
+	END_LOGIN,
+	END_QUIT,
+	END_HANGUP,
+	END_TIMEOUT,
+	END_ERRORS,
+	END_REFUSED	/* the maildrop could not be opened */
+};
+
+/*
+ * pop3d.c. AUTHORIZATION on p->io, in the pre-login child: a trusted
+ * proxy's header first if p->proxied, the greeting, the commands; at
+ * login what the client sent ahead goes to the monitor (p->chan).
+ */
+enum ending pop3_authorization(struct pop3 *);
+
+/*
+ * TRANSACTION on p->io, as the user: opens the maildrop at path (lockd:
+ * the lock helper's channel), answers commands until QUIT (and UPDATE)
+ * or the end, logs the logout and closes the maildrop.
+ */
+enum ending pop3_transaction(struct pop3 *, const char *, int);
+
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
 /* authz.c: AUTHORIZATION, run unprivileged. */

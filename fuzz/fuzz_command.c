@@ -1,12 +1,12 @@
 /*
- * fuzz_command: the command engine of pop3d.c in both states, with the
- * real tables and the real dispatcher: this file includes ../pop3d.c,
- * its main() renamed, because pop3d.c keeps them static. The
- * AUTHORIZATION state runs as the pre-login child runs it (greeting,
- * dispatch(), the handover at login), its channel to the monitor a
+ * fuzz_command: the protocol state machine of pop3d.c in both states,
+ * with the real tables and the real dispatcher. The AUTHORIZATION state
+ * runs as the pre-login child runs it (pop3_authorization(): greeting,
+ * commands, the handover at login), its channel to the monitor a
  * socketpair whose other end holds verdicts written in advance; the
- * TRANSACTION state runs as session() runs it, on a real mailbox file
- * whose lock helper serves the whole fuzzing process (fuzz.h). Every
+ * TRANSACTION state runs as main.c's session() runs it, on a real
+ * mailbox file whose lock helper serves the whole fuzzing process
+ * (fuzz.h). Every
  * line is also split by cmd_parse() and every argument read by
  * parse_number(), against a model of each.
  *
@@ -32,18 +32,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "fuzz.h"
-
-/* pop3d.c, with its main() out of the way. */
-int	pop3d_main(int, char **);
-#define main pop3d_main
-#include "../pop3d.c"
-#undef main
+#include "params.h"
+#include "pop3d.h"
+#include "priv.h"
+#include "proto.h"
 
 #define SETTINGS	5
 #define MARKER		"=====COMMANDS====="
@@ -232,15 +231,14 @@ hear_child(int fd, int chan, size_t verdicts, struct heard *h)
 	CHECK(h->handovers <= 1 && h->auths == verdicts - unused);
 }
 
-/* prelogin_child() without its privilege drop and its _exit(). */
+/* main.c's prelogin_child() without its privilege drop and its _exit(). */
 static enum ending
 authorization_state(struct pop3 *p, unsigned char verdicts,
     struct heard *h)
 {
-	const unsigned char *rest;
 	enum ending how;
 	int sv[2];
-	size_t n, used;
+	size_t used;
 
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0 &&
@@ -249,15 +247,7 @@ authorization_state(struct pop3 *p, unsigned char verdicts,
 	/* A child that asks for a verdict blocks until it has one. */
 	CHECK(fcntl(sv[0], F_SETFL, 0) == 0);
 	p->chan = sv[0];
-	reply_ok(&p->io, "POP3 server ready%s%s",
-	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);
-	how = dispatch(p, authorization, 1);
-	if (how == END_LOGIN) {
-		io_flush(&p->io);
-		n = io_pending(&p->io, &rest);
-		CHECK(priv_send_handover(p->chan, rest, n) == 0);
-	}
-	io_flush(&p->io);
+	how = pop3_authorization(p);
 	CHECK(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0);
 	hear_child(sv[1], sv[0], used, h);
 	CHECK((how == END_LOGIN) == (h->handovers == 1));
@@ -266,21 +256,15 @@ authorization_state(struct pop3 *p, unsigned char verdicts,
 	return how;
 }
 
-/* session() on the fixture's mailbox, after the handover. */
+/* main.c's session() on the fixture's mailbox, after the handover. */
 static void
 transaction_state(struct pop3 *p, const struct heard *h)
 {
-	enum ending how;
-
 	fuzz_client_attach(&p->io, 1000);
 	CHECK(io_preload(&p->io, h->handover, h->len) == 0);
 	log_escape(p->logname, sizeof(p->logname),
 	    (const unsigned char *)"fuzz", 4);
-	how = open_maildrop(p, mailbox_fixture_path(),
-	    mailbox_fixture_chan()) == 0 ? dispatch(p, transaction, 0) :
-	    END_REFUSED;
-	log_logout(p, how);
-	mailbox_close(&p->mbox);
+	pop3_transaction(p, mailbox_fixture_path(), mailbox_fixture_chan());
 	CHECK(!mailbox_fixture_dotlocked());
 }
 

@@ -14,7 +14,7 @@
 #include "fuzz.h"
 #include "proxy.h"
 
-#define ADDR_ROOM	256	/* pop3d.c passes PEER_MAX */
+#define ADDR_ROOM	256	/* main.c passes PEER_MAX */
 /* Past the longest header every prefix must agree; the whole is tried. */
 #define PREFIX_MAX	(PROXY_V2_MAX + 64)
 

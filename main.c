@@ -1,0 +1,422 @@
+/*
+ * pop3d: one POP3 session (RFC 1939) on fd 0/1, then exit.
+ *
+ * Started as root:
+ *   monitor (root) --fork--> pre-login child: chroot to an empty
+ *       directory, becomes the privsep user, speaks AUTHORIZATION
+ *   monitor --fork--> worker (root): PAM or the passwd file, then exits
+ *   monitor, after a verdict of OK: becomes the user for good, opens the
+ *       mailbox and speaks TRANSACTION.
+ * Started as another user it can serve only that user; the same processes
+ * run without the credential changes.
+ *
+ * This file owns main(), the options and the checks of the configuration;
+ * the states themselves are pop3d.c's, the credential changes privsep.c's.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+#include "peer.h"
+#include "pop3d.h"
+#include "privsep.h"
+
+/*
+ * Under inetd and xinetd fd 2 is the client's connection as well: a
+ * diagnostic goes to stderr only when it is not the socket of fd 0 or 1.
+ */
+static int
+stderr_is_client(void)
+{
+	struct stat err, st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &err) == -1) {
+		return 1;
+	}
+	if (!S_ISSOCK(err.st_mode)) {
+		return 0;
+	}
+	for (fd = STDIN_FILENO; fd <= STDOUT_FILENO; fd++) {
+		if (fstat(fd, &st) == 0 && st.st_dev == err.st_dev &&
+		    st.st_ino == err.st_ino) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (stderr_is_client()) {
+		return;
+	}
+	fprintf(stderr, "pop3d: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	printf("usage: pop3d [-m|--mailbox=TEMPLATE] [-s|--pam-service=NAME] "
+	    "[-p|--passwd-file=FILE]\n"
+	    "             [-t|--timeout=SECONDS] [-d|--debug] "
+	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
+	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
+	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
+	    "             [-V|--version] [-h|--help]\n");
+	exit(0);
+}
+
+static void __attribute__((noreturn))
+bad_option(const char *what, const char *value)
+{
+	diag("invalid %s: %s", what, value);
+	exit(EX_USAGE);
+}
+
+static int
+parse_timeout(const char *s)
+{
+	unsigned long v;
+
+	if (parse_number((const unsigned char *)s, strlen(s), TIMEOUT_MAX,
+	    &v) == -1 || v == 0) {
+		bad_option("timeout", s);
+	}
+	return (int)v;
+}
+
+static void
+check_template(const char *tmpl)
+{
+	char path[PATH_MAX];
+
+	if (mailbox_path(path, sizeof(path), tmpl, "user", "/home/user") ==
+	    -1) {
+		bad_option("mailbox template", tmpl);
+	}
+}
+
+static void
+parse_options(struct config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mailbox", required_argument, NULL, 'm' },
+		{ "pam-service", required_argument, NULL, 's' },
+		{ "passwd-file", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "privsep-user", required_argument, NULL, 'U' },
+		{ "privsep-dir", required_argument, NULL, 'D' },
+		{ "no-plaintext", no_argument, NULL, 'P' },
+		{ "x-uidl", no_argument, NULL, 'X' },
+		{ "apop-secrets", required_argument, NULL, 'A' },
+		{ "proxy-from", required_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(cfg, 0, sizeof(*cfg));
+	opterr = 0;
+	cfg->mailbox = "/var/mail/%u";
+	cfg->pam_service = "pop3";
+	cfg->timeout = TIMEOUT_DEFAULT;
+	cfg->privsep_user = "pop3d";
+	cfg->privsep_dir = "/var/empty";
+	while ((ch = getopt_long(argc, argv, "m:s:p:t:dVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			cfg->mailbox = optarg;
+			break;
+		case 's':
+			cfg->pam_service = optarg;
+			break;
+		case 'p':
+			cfg->passwd_file = optarg;
+			break;
+		case 't':
+			cfg->timeout = parse_timeout(optarg);
+			break;
+		case 'd':
+			cfg->debug = 1;
+			break;
+		case 'U':
+			cfg->privsep_user = optarg;
+			break;
+		case 'D':
+			cfg->privsep_dir = optarg;
+			break;
+		case 'P':
+			cfg->no_plaintext = 1;
+			break;
+		case 'X':
+			cfg->x_uidl = 1;
+			break;
+		case 'A':
+			cfg->apop_secrets = optarg;
+			break;
+		case 'R':
+			if (peer_list_ok(optarg) == -1) {
+				bad_option("proxy address list", optarg);
+			}
+			cfg->proxy_from = optarg;
+			break;
+		case 'V':
+			printf("pop3d %s\n", POP3D_VERSION);
+			exit(0);
+		case 'h':
+			usage();
+		default:
+			diag("unknown option or missing value: %s (see -h)",
+			    argv[optind - 1]);
+			exit(EX_USAGE);
+		}
+	}
+	if (optind != argc) {
+		bad_option("argument", argv[optind]);
+	}
+	check_template(cfg->mailbox);
+	if (*cfg->pam_service == '\0' || strchr(cfg->pam_service, '/')) {
+		bad_option("PAM service", cfg->pam_service);
+	}
+}
+
+/*
+ * A problem found at start, before any protocol byte: said once in the
+ * log and once on stderr, which a superserver puts in its journal.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+config_error(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s", text);
+	diag("%s", text);
+	exit(EX_CONFIG);
+}
+
+/*
+ * APOP secrets are plaintext-equivalent passwords: the file must be the
+ * server's own (root's) and nobody else may read or change it.
+ */
+static void
+check_apop_secrets(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		config_error("APOP secrets file %s must be a regular file of "
+		    "the server's user with mode 0600 or 0400", path);
+	}
+}
+
+/*
+ * RFC 1939 section 7: a timestamp unique to this greeting. Clients take
+ * any "<...>" in the greeting as an offer of APOP, so there is one only
+ * when APOP works.
+ */
+static void
+make_timestamp(char *out, size_t len)
+{
+	char host[64];
+	unsigned long long r = 0;
+	struct timespec ts;
+
+	if (gethostname(host, sizeof(host)) == -1) {
+		snprintf(host, sizeof(host), "localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		r = (unsigned long long)ts.tv_nsec;
+	}
+	snprintf(out, len, "<%ld.%llx.%lld@%s>", (long)getpid(), r,
+	    (long long)ts.tv_sec, host);
+}
+
+/*
+ * A passwd file names the uid the session becomes: as root, only a file
+ * that only root can change is believed.
+ */
+static void
+check_passwd_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		config_error("passwd file %s: %s", path, strerror(errno));
+	}
+	if (geteuid() == 0 && (st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		config_error("passwd file %s must be owned and writable only "
+		    "by root", path);
+	}
+}
+
+static struct passwd *
+privsep_account(const struct config *cfg)
+{
+	struct passwd *pw;
+	struct stat st;
+
+	if (geteuid() != 0) {
+		return NULL;
+	}
+	pw = getpwnam(cfg->privsep_user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		config_error("privsep user %s missing or root",
+		    cfg->privsep_user);
+	}
+	if (stat(cfg->privsep_dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		config_error("privsep directory %s must be a directory owned "
+		    "and writable only by root", cfg->privsep_dir);
+	}
+	return pw;
+}
+
+static void __attribute__((noreturn))
+prelogin_child(struct pop3 *p, const struct passwd *pw)
+{
+	int timeout = (p->cfg->timeout < LOGIN_TIMEOUT ? p->cfg->timeout :
+	    LOGIN_TIMEOUT) * 1000;
+
+	drop_to_privsep(p->cfg, pw);
+	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, timeout);
+	pop3_authorization(p);
+	_exit(0);
+}
+
+static void
+run_prelogin(struct pop3 *p, const struct passwd *pw, struct account *acct,
+    unsigned char *handover, size_t *len)
+{
+	pid_t pid = fork_joined(&p->chan);
+
+	if (pid == 0) {
+		prelogin_child(p, pw);
+	}
+	monitor_run(p, pid, acct, handover, len);
+	close(p->chan);
+}
+
+static void
+session(struct pop3 *p, const struct account *a, const char *path,
+    int lockd, const unsigned char *handover, size_t len)
+{
+	log_escape(p->logname, sizeof(p->logname),
+	    (const unsigned char *)a->name, strlen(a->name));
+	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, p->cfg->timeout * 1000);
+	io_preload(&p->io, handover, len);
+	pop3_transaction(p, path, lockd);
+}
+
+/*
+ * Passwords pass through these processes: no core file, and no ptrace by
+ * another process of the same user (the kernel also resets this when the
+ * credentials change).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		log_fatal("no core dumps");
+	}
+}
+
+/* Stray diagnostics must never reach a client through fd 2. */
+static void
+setup_fds(int debug)
+{
+	int one = 1, fd;
+
+	setsockopt(STDOUT_FILENO, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (debug) {
+		return;
+	}
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd != -1 && fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct pop3 p;
+	static unsigned char handover[INPUT_BUFFER];
+	struct config cfg;
+	struct account acct;
+	struct passwd *pw;
+	char path[PATH_MAX];
+	size_t len = 0;
+	int lockd;
+
+	parse_options(&cfg, argc, argv);
+	no_core_dumps();
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	log_open(cfg.debug);
+	if (cfg.passwd_file != NULL) {
+		check_passwd_file(cfg.passwd_file);
+	}
+	if (cfg.apop_secrets != NULL) {
+		check_apop_secrets(cfg.apop_secrets);
+		make_timestamp(p.timestamp, sizeof(p.timestamp));
+	}
+	pw = privsep_account(&cfg);
+	setup_fds(cfg.debug);
+	p.cfg = &cfg;
+	p.mbox.fd = -1;
+	peer_address(STDIN_FILENO, p.peer, sizeof(p.peer));
+	p.proxied = cfg.proxy_from != NULL &&
+	    peer_in_list(STDIN_FILENO, cfg.proxy_from);
+	run_prelogin(&p, pw, &acct, handover, &len);
+	if (mailbox_path(path, sizeof(path), cfg.mailbox, acct.name,
+	    acct.home) == -1) {
+		path[0] = '\0';
+	}
+	lockd = start_lockd(&acct, path);
+	become_user(&cfg, &acct);
+	session(&p, &acct, path, lockd, handover, len);
+	close(lockd);
+	explicit_bzero(handover, sizeof(handover));
+	return 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * Every credential change of pop3d: the pre-login child's drop into an
+ * empty chroot as the privsep user, the session's irrevocable change to
+ * the user (proved by a failing setuid(0)), and the lock helper's start.
+ * As another user than root they change nothing.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lockd.h"
+#include "log.h"
+#include "privsep.h"
+
+static void
+verify_ids(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    ru != uid || eu != uid || su != uid ||
+	    rg != gid || eg != gid || sg != gid) {
+		errno = EPERM;
+		log_fatal("credentials did not change");
+	}
+	if (uid != 0 && (setuid(0) != -1 || setgid(0) != -1)) {
+		errno = EPERM;
+		log_fatal("root privileges could be regained");
+	}
+}
+
+static void
+set_ids(uid_t uid, gid_t gid)
+{
+	if (setresgid(gid, gid, gid) == -1) {
+		log_fatal("setresgid");
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		log_fatal("setresuid");
+	}
+	verify_ids(uid, gid);
+}
+
+/*
+ * The pre-login child parses what the client sends: it may not fork, nor
+ * write to any file, whatever it is made to run.
+ */
+static void
+limit_prelogin(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_NPROC, &none) == -1 ||
+	    setrlimit(RLIMIT_FSIZE, &none) == -1) {
+		log_fatal("setrlimit");
+	}
+}
+
+void
+drop_to_privsep(const struct config *cfg, const struct passwd *pw)
+{
+	limit_prelogin();
+	if (pw == NULL) {
+		return;
+	}
+	if (chroot(cfg->privsep_dir) == -1 || chdir("/") == -1) {
+		log_fatal("chroot");
+	}
+	if (setgroups(0, NULL) == -1) {
+		log_fatal("setgroups");
+	}
+	set_ids(pw->pw_uid, pw->pw_gid);
+}
+
+/* Irrevocable: supplementary groups, gid, uid, then proof it holds. */
+void
+become_user(const struct config *cfg, const struct account *a)
+{
+	if (geteuid() != 0) {
+		return;
+	}
+	if (cfg->passwd_file != NULL ? setgroups(1, &a->gid) == -1 :
+	    initgroups(a->name, a->gid) == -1) {
+		log_fatal("setgroups");
+	}
+	set_ids(a->uid, a->gid);
+}
+
+/*
+ * The lock helper may create files in the mailbox's directory: in a
+ * group-writable spool (2775 root:mail) it gets that group, and nothing
+ * else; the session itself never holds it.
+ */
+static gid_t
+spool_group(const char *path, gid_t fallback)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		return fallback;
+	}
+	slash[slash == dir] = '\0';
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_gid == 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != S_IWGRP) {
+		return fallback;
+	}
+	return st.st_gid;
+}
+
+static void
+become_lock_helper(const struct account *a, const char *path)
+{
+	gid_t gid;
+
+	if (geteuid() != 0) {
+		return;
+	}
+	gid = spool_group(path, a->gid);
+	if (setgroups(1, &gid) == -1) {
+		log_fatal("setgroups");
+	}
+	set_ids(a->uid, gid);
+}
+
+pid_t
+fork_joined(int *chan)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
+		log_fatal("socketpair");
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_fatal("fork");
+	}
+	close(fds[pid == 0 ? 0 : 1]);
+	*chan = fds[pid == 0 ? 1 : 0];
+	return pid;
+}
+
+int
+start_lockd(const struct account *a, const char *path)
+{
+	int chan;
+
+	if (fork_joined(&chan) == 0) {
+		become_lock_helper(a, path);
+		if (io_detach() == -1) {
+			_exit(1);
+		}
+		lockd_serve(chan, path);
+	}
+	return chan;
+}
