@@ -15,6 +15,17 @@
 #include <string.h>
 #include <strings.h>
 #include <xxhash.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+/* Debian's libxxhash picks SSE2, AVX2 or AVX-512 at run time here. */
+#define XXH_DISPATCH_DISABLE_REPLACE
+#include <xxh_x86dispatch.h>
+#define hash_update	XXH3_128bits_update_dispatch
+#else
+#define hash_update	XXH3_128bits_update
+#endif
 
 #include "mbox.h"
 #include "params.h"
@@ -24,6 +35,7 @@ struct scan {
 	size_t		 count;
 	size_t		 cap;
 	XXH3_state_t	*xx;
+	const unsigned char *run;	/* hashed text not yet fed to xx */
 	int		 started;	/* a message is open */
 	int		 in_header;
 	int		 excluding;	/* inside a header left out of the hash */
@@ -43,10 +55,16 @@ struct scan {
  * Headers that MUAs rewrite in place (status flags, folder bookkeeping,
  * lengths recomputed on sync): a UIDL must not change when they do.
  */
-static const char *const volatile_headers[] = {
-	"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP", "X-IMAPbase",
-	"Content-Length", "Lines", NULL
+#define HEADER(name)	{ name, sizeof(name) - 1 }
+static const struct header {
+	const char	*name;
+	size_t		 len;
+} volatile_headers[] = {
+	HEADER("Status"), HEADER("X-Status"), HEADER("X-Keywords"),
+	HEADER("X-UID"), HEADER("X-IMAP"), HEADER("X-IMAPbase"),
+	HEADER("Content-Length"), HEADER("Lines")
 };
+#define VOLATILE_HEADERS	(sizeof(volatile_headers) / sizeof(volatile_headers[0]))
 
 struct scan *
 mbox_scan_new(void)
@@ -180,16 +198,25 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 	m->xuidl_len = (unsigned char)(end - start);
 }
 
+/* Called for every header line: the first letter rules out most. */
 static int
 is_volatile_header(const unsigned char *p, size_t len)
 {
-	const char *const *h;
-	size_t n;
+	const struct header *h;
 
-	for (h = volatile_headers; *h != NULL; h++) {
-		n = strlen(*h);
-		if (len > n && p[n] == ':' &&
-		    strncasecmp((const char *)p, *h, n) == 0) {
+	switch (p[0] | 0x20) {
+	case 'c':
+	case 'l':
+	case 's':
+	case 'x':
+		break;
+	default:
+		return 0;
+	}
+	for (h = volatile_headers; h < volatile_headers + VOLATILE_HEADERS;
+	    h++) {
+		if (len > h->len && p[h->len] == ':' &&
+		    strncasecmp((const char *)p, h->name, h->len) == 0) {
 			return 1;
 		}
 	}
@@ -200,6 +227,16 @@ static struct msg *
 current(struct scan *s)
 {
 	return &s->msgs[s->count - 1];
+}
+
+/* Text is hashed in runs of lines, each with one call, up to upto. */
+static void
+flush_run(struct scan *s, const unsigned char *upto)
+{
+	if (s->run != NULL && upto > s->run) {
+		hash_update(s->xx, s->run, (size_t)(upto - s->run));
+	}
+	s->run = NULL;
 }
 
 static void
@@ -247,7 +284,7 @@ open_message(struct scan *s, off_t from, off_t start,
 	m->from = from;
 	m->start = start;
 	XXH3_128bits_reset(s->xx);
-	XXH3_128bits_update(s->xx, sep, seplen);
+	hash_update(s->xx, sep, seplen);
 	s->started = 1;
 	s->in_header = 1;
 	s->excluding = 0;
@@ -259,7 +296,7 @@ static void
 release_blank(struct scan *s)
 {
 	if (s->blank_len > 0) {
-		XXH3_128bits_update(s->xx, s->blank_len == 2 ? "\r\n" : "\n",
+		hash_update(s->xx, s->blank_len == 2 ? "\r\n" : "\n",
 		    s->blank_len);
 		s->blank_len = 0;
 	}
@@ -302,6 +339,7 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 
 	if (s->prev_empty && avail >= 5 &&
 	    memcmp(p, "From ", 5) == 0) {
+		flush_run(s, p);
 		close_message(s, off);
 		s->prev_empty = 0;
 		if (open_message(s, off, off + (off_t)n, p,
@@ -363,15 +401,266 @@ continue_line(struct scan *s, const unsigned char *p, size_t n, int has_lf)
 	count_line(s, p, n, has_lf);
 }
 
+/*
+ * A body is looked at 64 bytes at a time: how many LFs have no CR before
+ * them (they go out as CRLF), and does a line in them start with 'F'
+ * (only then is a closer look needed)? scan_groups() adds the bare LFs
+ * of n groups from b on (b[-1] must be readable) to *bare and returns
+ * the index of the first group with such a line (its LFs included), or
+ * n. x86-64 has SSE2 everywhere and AVX2 mostly: it is picked at run time.
+ */
+#if defined(__x86_64__)
+static size_t
+groups_sse2(const unsigned char *b, size_t n, size_t *bare)
+{
+	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	const __m128i f = _mm_set1_epi8('F'), zero = _mm_setzero_si128();
+	__m128i v, before, lf, count, cand, total = zero;
+	size_t i, j;
+
+	for (i = 0; i < n; i++, b += 64) {
+		count = cand = zero;
+		for (j = 0; j < 64; j += 16) {
+			v = _mm_loadu_si128((const void *)(b + j));
+			before = _mm_loadu_si128((const void *)(b + j - 1));
+			lf = _mm_cmpeq_epi8(v, nl);
+			count = _mm_sub_epi8(count,
+			    _mm_andnot_si128(_mm_cmpeq_epi8(before, cr), lf));
+			cand = _mm_or_si128(cand, _mm_and_si128(
+			    _mm_cmpeq_epi8(v, f), _mm_cmpeq_epi8(before, nl)));
+		}
+		total = _mm_add_epi64(total, _mm_sad_epu8(count, zero));
+		if (_mm_movemask_epi8(cand) != 0) {
+			break;
+		}
+	}
+	*bare += (size_t)_mm_cvtsi128_si64(total) +
+	    (size_t)_mm_cvtsi128_si64(_mm_srli_si128(total, 8));
+	return i;
+}
+
+__attribute__((target("avx2")))
+static size_t
+groups_avx2(const unsigned char *b, size_t n, size_t *bare)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+	const __m256i f = _mm256_set1_epi8('F'), zero = _mm256_setzero_si256();
+	__m256i v, before, lf, count, cand, total = zero;
+	__m128i half;
+	size_t i, j;
+
+	for (i = 0; i < n; i++, b += 64) {
+		count = cand = zero;
+		for (j = 0; j < 64; j += 32) {
+			v = _mm256_loadu_si256((const void *)(b + j));
+			before = _mm256_loadu_si256((const void *)(b + j - 1));
+			lf = _mm256_cmpeq_epi8(v, nl);
+			count = _mm256_sub_epi8(count, _mm256_andnot_si256(
+			    _mm256_cmpeq_epi8(before, cr), lf));
+			cand = _mm256_or_si256(cand, _mm256_and_si256(
+			    _mm256_cmpeq_epi8(v, f), _mm256_cmpeq_epi8(before, nl)));
+		}
+		total = _mm256_add_epi64(total, _mm256_sad_epu8(count, zero));
+		if (_mm256_movemask_epi8(cand) != 0) {
+			break;
+		}
+	}
+	half = _mm_add_epi64(_mm256_castsi256_si128(total),
+	    _mm256_extracti128_si256(total, 1));
+	*bare += (size_t)_mm_cvtsi128_si64(half) +
+	    (size_t)_mm_cvtsi128_si64(_mm_srli_si128(half, 8));
+	return i;
+}
+
+static size_t
+scan_groups(const unsigned char *b, size_t n, size_t *bare)
+{
+	static int avx2 = -1;
+
+	if (avx2 == -1) {
+		avx2 = __builtin_cpu_supports("avx2") != 0;
+	}
+	return avx2 ? groups_avx2(b, n, bare) : groups_sse2(b, n, bare);
+}
+#else
+static size_t
+scan_groups(const unsigned char *b, size_t n, size_t *bare)
+{
+	size_t i, j;
+	int cand;
+
+	for (i = 0; i < n; i++, b += 64) {
+		cand = 0;
+		for (j = 0; j < 64; j++) {
+			*bare += b[j] == '\n' && b[j - 1] != '\r';
+			cand |= b[j] == 'F' && b[j - 1] == '\n';
+		}
+		if (cand) {
+			break;
+		}
+	}
+	return i;
+}
+#endif
+
+/* x starts a line after p, which starts one too: is the line before empty? */
+static int
+follows_empty_line(const unsigned char *p, const unsigned char *x)
+{
+	if (x - p < 2 || x[-2] == '\n') {
+		return 1;
+	}
+	return x[-2] == '\r' && (x - p == 2 || x[-3] == '\n');
+}
+
+static int
+starts_from_line(const unsigned char *x, const unsigned char *end)
+{
+	return end - x >= 5 && memcmp(x, "From ", 5) == 0;
+}
+
+/* The LFs in (x, end) without a CR before them. */
+static size_t
+bare_lfs(const unsigned char *x, const unsigned char *end)
+{
+	size_t n = 0;
+
+	for (x++; x < end; x++) {
+		n += *x == '\n' && x[-1] != '\r';
+	}
+	return n;
+}
+
+/*
+ * The group at b, whose last byte is before limit; a copy when it is the
+ * first (nothing before p may be read) or a short last one.
+ */
+static size_t
+scan_group(const unsigned char *p, const unsigned char *b,
+    const unsigned char *limit, size_t *bare)
+{
+	unsigned char copy[1 + 64];
+
+	if (b != p && limit - b >= 64) {
+		return scan_groups(b, 1, bare);
+	}
+	memset(copy, 0, sizeof(copy));
+	if (b != p) {
+		copy[0] = b[-1];
+	}
+	memcpy(copy + 1, b, (size_t)(limit - b < 64 ? limit - b : 64));
+	return scan_groups(copy + 1, 1, bare);
+}
+
+/*
+ * The first From_ line after an empty line in (p, limit), whole lines
+ * from p on, or limit; adds the LFs before it that go out as CRLF to
+ * *bare.
+ */
+static const unsigned char *
+find_separator(const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, size_t *bare)
+{
+	const unsigned char *b = p, *x, *stop;
+	size_t n, k;
+
+	while (b < limit) {
+		n = (size_t)(limit - b) / 64;
+		if (b == p || n == 0) {
+			n = 1;
+			k = scan_group(p, b, limit, bare);
+		} else {
+			k = scan_groups(b, n, bare);
+		}
+		if (k == n) {
+			b = (size_t)(limit - b) > 64 * n ? b + 64 * n : limit;
+			continue;
+		}
+		b += 64 * k;
+		stop = limit - b > 64 ? b + 64 : limit;
+		for (x = b; x < stop; x++) {
+			if (x > p && *x == 'F' && x[-1] == '\n' &&
+			    follows_empty_line(p, x) && starts_from_line(x, end)) {
+				*bare -= bare_lfs(x, stop);
+				return x;
+			}
+		}
+		b = stop;
+	}
+	return limit;
+}
+
+/*
+ * Whole lines [p, limit) of a message body, p not a From_ line: they are
+ * all served and hashed but for an empty last line, which is held back
+ * as line_start() does. Returns where the next message starts, or limit.
+ */
+static const unsigned char *
+body_run(struct scan *s, const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, off_t off)
+{
+	const unsigned char *q;
+	size_t bare = 0, blank;
+
+	q = find_separator(p, limit, end, &bare);
+	release_blank(s);
+	if (s->run == NULL) {
+		s->run = p;
+	}
+	current(s)->size += (size_t)(q - p) + bare;
+	blank = 0;
+	if (q - p == 1 || q[-2] == '\n') {
+		blank = 1;
+	} else if (q[-2] == '\r' && (q - p == 2 || q[-3] == '\n')) {
+		blank = 2;
+	}
+	s->prev_empty = blank > 0;
+	s->kind = blank > 0 ? LINE_HIDDEN : LINE_TEXT;
+	s->last_cr = 0;
+	if (blank > 0) {
+		flush_run(s, q - blank);
+		s->blank_at = off + (q - blank - p);
+		s->blank_len = blank;
+	}
+	return q;
+}
+
+/* Where the last whole line in [p, end) ends, or p. */
+static const unsigned char *
+whole_lines_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *nl = memrchr(p, '\n', (size_t)(end - p));
+
+	return nl == NULL ? p : nl + 1;
+}
+
+/*
+ * A body at the start of a line that is not a From_ line goes to
+ * body_run(); everything else, line by line.
+ */
+static int
+in_body(const struct scan *s, const unsigned char *p,
+    const unsigned char *end)
+{
+	return s->started && !s->in_header && !s->mid_line &&
+	    !(s->prev_empty && starts_from_line(p, end));
+}
+
 ssize_t
 mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
     int eof)
 {
-	const unsigned char *p = buf, *end = buf + len, *nl, *hashed = buf;
+	const unsigned char *p = buf, *end = buf + len, *nl, *limit;
 	size_t n;
 	int kind;
 
+	limit = whole_lines_end(buf, end);
+	s->run = NULL;
 	while (p < end) {
+		if (p < limit && in_body(s, p, end)) {
+			p = body_run(s, p, limit, end, base + (p - buf));
+			continue;
+		}
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL && !eof && p != buf && !s->mid_line) {
 			break;
@@ -380,11 +669,6 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 		if (s->mid_line) {
 			continue_line(s, p, n, nl != NULL);
 		} else {
-			if (s->started) {
-				XXH3_128bits_update(s->xx, hashed,
-				    (size_t)(p - hashed));
-			}
-			hashed = p;
 			kind = line_start(s, p, (size_t)(end - p),
 			    base + (p - buf), n, nl != NULL);
 			if (kind == -1) {
@@ -396,15 +680,15 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 			}
 		}
 		if (s->kind != LINE_TEXT) {
-			hashed = p + n;
+			flush_run(s, p);
+		} else if (s->run == NULL) {
+			s->run = p;
 		}
 		s->last_cr = p[n - 1] == '\r';
 		s->mid_line = nl == NULL;
 		p += n;
 	}
-	if (s->started && p > hashed) {
-		XXH3_128bits_update(s->xx, hashed, (size_t)(p - hashed));
-	}
+	flush_run(s, p);
 	return p - buf;
 }
 
