@@ -30,6 +30,11 @@
 #include "mbox.h"
 #include "params.h"
 
+#if MESSAGES_MAX > UINT32_MAX / 2
+#error "struct msg's dup and the sort in number_duplicates() need fewer messages"
+#endif
+#define DUP_MAX		0x7fffffffU
+
 struct scan {
 	struct msg	*msgs;
 	size_t		 count;
@@ -195,7 +200,6 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 		return;
 	}
 	m->xuidl = (unsigned int)(s->pool_len - (end - start) - 1) + 1;
-	m->xuidl_len = (unsigned char)(end - start);
 }
 
 /* Called for every header line: the first letter rules out most. */
@@ -692,24 +696,28 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 	return p - buf;
 }
 
+/* Indexes into msgs, which is in file order: an index is an offset. */
 static int
-by_hash_then_offset(const void *a, const void *b)
+by_hash_then_index(const void *a, const void *b, void *msgs)
 {
-	const struct msg *x = *(const struct msg *const *)a;
-	const struct msg *y = *(const struct msg *const *)b;
-	int c = memcmp(x->hash, y->hash, sizeof(x->hash));
+	uint32_t i = *(const uint32_t *)a, k = *(const uint32_t *)b;
+	const struct msg *m = msgs;
+	int c = memcmp(m[i].hash, m[k].hash, sizeof(m[i].hash));
 
 	if (c != 0) {
 		return c;
 	}
-	return (x->from > y->from) - (x->from < y->from);
+	return (i > k) - (i < k);
 }
 
-/* Identical messages get distinct UIDLs: the n-th copy carries "-n". */
+/*
+ * Identical messages get distinct UIDLs: the n-th copy carries "-n".
+ * Sorted as 4-byte indexes: this is the peak of the index's memory.
+ */
 static int
 number_duplicates(struct msg *msgs, size_t count)
 {
-	struct msg **order;
+	uint32_t *order;
 	size_t i;
 
 	order = reallocarray(NULL, count, sizeof(*order));
@@ -717,13 +725,14 @@ number_duplicates(struct msg *msgs, size_t count)
 		return -1;
 	}
 	for (i = 0; i < count; i++) {
-		order[i] = &msgs[i];
+		order[i] = (uint32_t)i;
 	}
-	qsort(order, count, sizeof(*order), by_hash_then_offset);
+	qsort_r(order, count, sizeof(*order), by_hash_then_index, msgs);
 	for (i = 1; i < count; i++) {
-		if (memcmp(order[i]->hash, order[i - 1]->hash,
-		    sizeof(order[i]->hash)) == 0) {
-			order[i]->dup = order[i - 1]->dup + 1;
+		if (memcmp(msgs[order[i]].hash, msgs[order[i - 1]].hash,
+		    sizeof(msgs[0].hash)) == 0) {
+			msgs[order[i]].dup = (msgs[order[i - 1]].dup + 1) &
+			    DUP_MAX;
 		}
 	}
 	free(order);
@@ -768,7 +777,6 @@ drop_repeated_xuidls(struct scan *s)
 		if (strcmp(s->pool + order[i - 1]->xuidl - 1,
 		    s->pool + order[i - 2]->xuidl - 1) == 0) {
 			order[i - 1]->xuidl = 0;
-			order[i - 1]->xuidl_len = 0;
 		}
 	}
 	free(order);
@@ -803,11 +811,12 @@ void
 mbox_uidl(const struct msg *m, const char *pool, char out[UIDL_MAX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, n;
 
 	if (pool != NULL && m->xuidl != 0) {
-		memcpy(out, pool + m->xuidl - 1, m->xuidl_len);
-		out[m->xuidl_len] = '\0';
+		n = strnlen(pool + m->xuidl - 1, UIDL_MAX);
+		memcpy(out, pool + m->xuidl - 1, n);
+		out[n] = '\0';
 		return;
 	}
 	for (i = 0; i < sizeof(m->hash); i++) {
