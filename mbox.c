@@ -696,16 +696,26 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 	return p - buf;
 }
 
-/* Indexes into msgs, which is in file order: an index is an offset. */
+/*
+ * Indexes into msgs, which is in file order: an index is an offset. Any
+ * order of the hashes groups the copies, so they are compared as two
+ * words rather than with memcmp() (the sort runs 2 M comparisons for
+ * 100,000 messages).
+ */
 static int
 by_hash_then_index(const void *a, const void *b, void *msgs)
 {
 	uint32_t i = *(const uint32_t *)a, k = *(const uint32_t *)b;
 	const struct msg *m = msgs;
-	int c = memcmp(m[i].hash, m[k].hash, sizeof(m[i].hash));
+	uint64_t x[2], y[2];
 
-	if (c != 0) {
-		return c;
+	memcpy(x, m[i].hash, sizeof(x));
+	memcpy(y, m[k].hash, sizeof(y));
+	if (x[0] != y[0]) {
+		return x[0] < y[0] ? -1 : 1;
+	}
+	if (x[1] != y[1]) {
+		return x[1] < y[1] ? -1 : 1;
 	}
 	return (i > k) - (i < k);
 }
