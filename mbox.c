@@ -639,30 +639,84 @@ whole_lines_end(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * A body at the start of a line that is not a From_ line goes to
- * body_run(); everything else, line by line.
+ * A whole header line at p that is simply served and hashed: not empty,
+ * not a volatile header, not one that may be an X-UIDL, not continuing
+ * a header left out. In a header the line before is never empty, so no
+ * From_ line needs looking for.
  */
 static int
-in_body(const struct scan *s, const unsigned char *p,
-    const unsigned char *end)
+plain_header_line(const struct scan *s, const unsigned char *p,
+    const unsigned char *limit)
 {
-	return s->started && !s->in_header && !s->mid_line &&
-	    !(s->prev_empty && starts_from_line(p, end));
+	if (*p == ' ' || *p == '\t') {
+		return !s->excluding;
+	}
+	if (*p == '\n' || *p == '\r' || (s->want_xuidl && (*p | 0x20) == 'x')) {
+		return 0;
+	}
+	return !is_volatile_header(p, (size_t)(limit - p));
+}
+
+/* Whole plain header lines from p, before limit; where they end. */
+static const unsigned char *
+header_run(struct scan *s, const unsigned char *p, const unsigned char *limit)
+{
+	struct msg *m = current(s);
+	const unsigned char *nl;
+
+	if (s->run == NULL) {
+		s->run = p;
+	}
+	while (p < limit && plain_header_line(s, p, limit)) {
+		nl = memchr(p, '\n', (size_t)(limit - p));
+		if (nl == NULL) {
+			break;
+		}
+		m->size += (size_t)(nl - p) + 1 + (nl[-1] != '\r');
+		p = nl + 1;
+	}
+	s->excluding = 0;
+	s->prev_empty = 0;
+	s->kind = LINE_TEXT;
+	s->last_cr = 0;
+	return p;
+}
+
+/*
+ * Whole lines from p that need no look one at a time go in bulk: plain
+ * header lines, and a body up to the next From_ line. Where they end.
+ */
+static const unsigned char *
+bulk(struct scan *s, const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, off_t off)
+{
+	if (p >= limit || !s->started || s->mid_line) {
+		return p;
+	}
+	if (s->in_header) {
+		return plain_header_line(s, p, limit) ?
+		    header_run(s, p, limit) : p;
+	}
+	if (s->prev_empty && starts_from_line(p, end)) {
+		return p;
+	}
+	return body_run(s, p, limit, end, off);
 }
 
 ssize_t
 mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
     int eof)
 {
-	const unsigned char *p = buf, *end = buf + len, *nl, *limit;
+	const unsigned char *p = buf, *end = buf + len, *nl, *limit, *q;
 	size_t n;
 	int kind;
 
 	limit = whole_lines_end(buf, end);
 	s->run = NULL;
 	while (p < end) {
-		if (p < limit && in_body(s, p, end)) {
-			p = body_run(s, p, limit, end, base + (p - buf));
+		q = bulk(s, p, limit, end, base + (p - buf));
+		if (q != p) {
+			p = q;
 			continue;
 		}
 		nl = memchr(p, '\n', (size_t)(end - p));
