@@ -15,9 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <xxhash.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 #if defined(__x86_64__) || defined(__i386__)
 /* Debian's libxxhash picks SSE2, AVX2 or AVX-512 at run time here. */
 #define XXH_DISPATCH_DISABLE_REPLACE
@@ -411,101 +408,69 @@ continue_line(struct scan *s, const unsigned char *p, size_t n, int has_lf)
  * (only then is a closer look needed)? scan_groups() adds the bare LFs
  * of n groups from b on (b[-1] must be readable) to *bare and returns
  * the index of the first group with such a line (its LFs included), or
- * n. x86-64 has SSE2 everywhere and AVX2 mostly: it is picked at run time.
+ * n. Written with the compiler's vector types; on x86-64 it is built for
+ * SSE2 and for AVX2, and the loader picks what the CPU has.
  */
+typedef unsigned char bytes32 __attribute__((vector_size(32)));
+
 #if defined(__x86_64__)
-static size_t
-groups_sse2(const unsigned char *b, size_t n, size_t *bare)
-{
-	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-	const __m128i f = _mm_set1_epi8('F'), zero = _mm_setzero_si128();
-	__m128i v, before, lf, count, cand, total = zero;
-	size_t i, j;
-
-	for (i = 0; i < n; i++, b += 64) {
-		count = cand = zero;
-		for (j = 0; j < 64; j += 16) {
-			v = _mm_loadu_si128((const void *)(b + j));
-			before = _mm_loadu_si128((const void *)(b + j - 1));
-			lf = _mm_cmpeq_epi8(v, nl);
-			count = _mm_sub_epi8(count,
-			    _mm_andnot_si128(_mm_cmpeq_epi8(before, cr), lf));
-			cand = _mm_or_si128(cand, _mm_and_si128(
-			    _mm_cmpeq_epi8(v, f), _mm_cmpeq_epi8(before, nl)));
-		}
-		total = _mm_add_epi64(total, _mm_sad_epu8(count, zero));
-		if (_mm_movemask_epi8(cand) != 0) {
-			break;
-		}
-	}
-	*bare += (size_t)_mm_cvtsi128_si64(total) +
-	    (size_t)_mm_cvtsi128_si64(_mm_srli_si128(total, 8));
-	return i;
-}
-
-__attribute__((target("avx2")))
-static size_t
-groups_avx2(const unsigned char *b, size_t n, size_t *bare)
-{
-	const __m256i nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
-	const __m256i f = _mm256_set1_epi8('F'), zero = _mm256_setzero_si256();
-	__m256i v, before, lf, count, cand, total = zero;
-	__m128i half;
-	size_t i, j;
-
-	for (i = 0; i < n; i++, b += 64) {
-		count = cand = zero;
-		for (j = 0; j < 64; j += 32) {
-			v = _mm256_loadu_si256((const void *)(b + j));
-			before = _mm256_loadu_si256((const void *)(b + j - 1));
-			lf = _mm256_cmpeq_epi8(v, nl);
-			count = _mm256_sub_epi8(count, _mm256_andnot_si256(
-			    _mm256_cmpeq_epi8(before, cr), lf));
-			cand = _mm256_or_si256(cand, _mm256_and_si256(
-			    _mm256_cmpeq_epi8(v, f), _mm256_cmpeq_epi8(before, nl)));
-		}
-		total = _mm256_add_epi64(total, _mm256_sad_epu8(count, zero));
-		if (_mm256_movemask_epi8(cand) != 0) {
-			break;
-		}
-	}
-	half = _mm_add_epi64(_mm256_castsi256_si128(total),
-	    _mm256_extracti128_si256(total, 1));
-	*bare += (size_t)_mm_cvtsi128_si64(half) +
-	    (size_t)_mm_cvtsi128_si64(_mm_srli_si128(half, 8));
-	return i;
-}
-
-static size_t
-scan_groups(const unsigned char *b, size_t n, size_t *bare)
-{
-	static int avx2 = -1;
-
-	if (avx2 == -1) {
-		avx2 = __builtin_cpu_supports("avx2") != 0;
-	}
-	return avx2 ? groups_avx2(b, n, bare) : groups_sse2(b, n, bare);
-}
+#define FOR_EACH_CPU	__attribute__((target_clones("avx2", "default")))
 #else
+#define FOR_EACH_CPU
+#endif
+
+typedef uint64_t words4 __attribute__((vector_size(32)));
+
+/* The sum of the 32 byte counters in c. */
+static size_t
+byte_sum(const bytes32 *c)
+{
+	const uint64_t even = 0x00ff00ff00ff00ffULL;
+	words4 w = (words4)*c;
+	uint64_t x = 0;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		x += (w[i] & even) + ((w[i] >> 8) & even);
+	}
+	return (size_t)((x * 0x0001000100010001ULL) >> 48);
+}
+
+/*
+ * Every byte counter grows by at most 2 a group: they are added up
+ * before any can pass 255.
+ */
+#define GROUPS_PER_SUM	120
+
+FOR_EACH_CPU
 static size_t
 scan_groups(const unsigned char *b, size_t n, size_t *bare)
 {
+	bytes32 v, before, count = { 0 }, cand;
+	words4 w;
 	size_t i, j;
-	int cand;
 
 	for (i = 0; i < n; i++, b += 64) {
-		cand = 0;
-		for (j = 0; j < 64; j++) {
-			*bare += b[j] == '\n' && b[j - 1] != '\r';
-			cand |= b[j] == 'F' && b[j - 1] == '\n';
+		if (i % GROUPS_PER_SUM == 0) {
+			*bare += byte_sum(&count);
+			count = (bytes32){ 0 };
 		}
-		if (cand) {
+		cand = (bytes32){ 0 };
+		for (j = 0; j < 64; j += 32) {
+			memcpy(&v, b + j, sizeof(v));
+			memcpy(&before, b + j - 1, sizeof(before));
+			count += (bytes32)(v == '\n') &
+			    ~(bytes32)(before == '\r') & 1;
+			cand |= (bytes32)(v == 'F') & (bytes32)(before == '\n');
+		}
+		w = (words4)cand;
+		if ((w[0] | w[1] | w[2] | w[3]) != 0) {
 			break;
 		}
 	}
+	*bare += byte_sum(&count);
 	return i;
 }
-#endif
 
 /* x starts a line after p, which starts one too: is the line before empty? */
 static int
