@@ -27,10 +27,10 @@
 #include "mbox.h"
 #include "params.h"
 
-#if MESSAGES_MAX > UINT32_MAX / 2
-#error "struct msg's dup and the sort in number_duplicates() need fewer messages"
+#define DUP_MAX		0xffffffU
+#if MESSAGES_MAX > DUP_MAX
+#error "struct msg's dup needs fewer messages"
 #endif
-#define DUP_MAX		0x7fffffffU
 
 struct scan {
 	struct msg	*msgs;

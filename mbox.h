@@ -13,8 +13,9 @@
 #define UIDL_MAX	70
 
 /*
- * One per message for the whole session, so kept small: 56 bytes, and
- * MESSAGES_MAX bounds dup far below 31 bits.
+ * One per message for the whole session, so kept small: 56 bytes, with
+ * deleted in the byte dup leaves free (MESSAGES_MAX keeps dup far below
+ * 24 bits).
  */
 struct msg {
 	off_t		 from;		/* the From_ line, or start if none */
@@ -23,8 +24,8 @@ struct msg {
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
 	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
-	unsigned int	 dup : 31;	/* earlier messages with the same hash */
-	unsigned int	 deleted : 1;
+	unsigned int	 dup : 24;	/* earlier messages with the same hash */
+	unsigned char	 deleted;
 };
 
 struct scan;

@@ -482,7 +482,7 @@ START_TEST(test_mbox_uidl_of_many_duplicates_stays_short)
 	char uidl[UIDL_MAX + 1];
 
 	memset(&msg, 0xff, sizeof(msg));
-	msg.dup = 0x7fffffffU;	/* the largest dup holds */
+	msg.dup = 0xffffffU;	/* the largest dup holds */
 	ck_assert_uint_eq(check_uidl(&msg, uidl), 40);
 	msg.dup = 0;
 	ck_assert_uint_eq(check_uidl(&msg, uidl), 32);
