@@ -442,34 +442,42 @@ byte_sum(const bytes32 *c)
  */
 #define GROUPS_PER_SUM	120
 
+/* Does any byte of x differ from 0? */
+static int
+any_set(const bytes32 *x)
+{
+	words4 w = (words4)*x;
+
+	return (w[0] | w[1] | w[2] | w[3]) != 0;
+}
+
 FOR_EACH_CPU
 static size_t
 scan_groups(const unsigned char *b, size_t n, size_t *bare)
 {
-	bytes32 v, before, count = { 0 }, cand;
-	words4 w;
-	size_t i, j;
+	bytes32 v, before, count, cand;
+	size_t i = 0, j, k;
 
-	for (i = 0; i < n; i++, b += 64) {
-		if (i % GROUPS_PER_SUM == 0) {
-			*bare += byte_sum(&count);
-			count = (bytes32){ 0 };
+	while (i < n) {
+		count = (bytes32){ 0 };
+		for (k = 0; k < GROUPS_PER_SUM && i < n; k++, i++, b += 64) {
+			cand = (bytes32){ 0 };
+			for (j = 0; j < 64; j += 32) {
+				memcpy(&v, b + j, sizeof(v));
+				memcpy(&before, b + j - 1, sizeof(before));
+				count += (bytes32)(v == '\n') &
+				    ~(bytes32)(before == '\r') & 1;
+				cand |= (bytes32)(v == 'F') &
+				    (bytes32)(before == '\n');
+			}
+			if (any_set(&cand)) {
+				*bare += byte_sum(&count);
+				return i;
+			}
 		}
-		cand = (bytes32){ 0 };
-		for (j = 0; j < 64; j += 32) {
-			memcpy(&v, b + j, sizeof(v));
-			memcpy(&before, b + j - 1, sizeof(before));
-			count += (bytes32)(v == '\n') &
-			    ~(bytes32)(before == '\r') & 1;
-			cand |= (bytes32)(v == 'F') & (bytes32)(before == '\n');
-		}
-		w = (words4)cand;
-		if ((w[0] | w[1] | w[2] | w[3]) != 0) {
-			break;
-		}
+		*bare += byte_sum(&count);
 	}
-	*bare += byte_sum(&count);
-	return i;
+	return n;
 }
 
 /* x starts a line after p, which starts one too: is the line before empty? */
