@@ -66,7 +66,8 @@ static const struct header {
 	HEADER("X-UID"), HEADER("X-IMAP"), HEADER("X-IMAPbase"),
 	HEADER("Content-Length"), HEADER("Lines")
 };
-#define VOLATILE_HEADERS	(sizeof(volatile_headers) / sizeof(volatile_headers[0]))
+#define VOLATILE_HEADERS \
+	(sizeof(volatile_headers) / sizeof(volatile_headers[0]))
 
 struct scan *
 mbox_scan_new(void)
@@ -557,7 +558,8 @@ find_separator(const unsigned char *p, const unsigned char *limit,
 		stop = limit - b > 64 ? b + 64 : limit;
 		for (x = b; x < stop; x++) {
 			if (x > p && *x == 'F' && x[-1] == '\n' &&
-			    follows_empty_line(p, x) && starts_from_line(x, end)) {
+			    follows_empty_line(p, x) &&
+			    starts_from_line(x, end)) {
 				*bare -= bare_lfs(x, stop);
 				return x;
 			}

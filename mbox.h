@@ -24,7 +24,7 @@ struct msg {
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
 	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
-	unsigned int	 dup : 24;	/* earlier messages with the same hash */
+	unsigned int	 dup : 24;	/* earlier copies of the same content */
 	unsigned char	 deleted;
 };
 
