@@ -749,25 +749,70 @@ by_hash_then_index(const void *a, const void *b, void *msgs)
 	return (i > k) - (i < k);
 }
 
+/* Where m falls in a filter of slots bits, a power of 2. */
+static size_t
+filter_slot(const struct msg *m, size_t slots)
+{
+	uint64_t h;
+
+	memcpy(&h, m->hash, sizeof(h));
+	return (size_t)(h & (slots - 1));
+}
+
+/*
+ * The messages that may have a copy, in file order (*n of them): a filter
+ * of 8 bits a message marks the slots hit once and those hit again, and
+ * every copy of a message hits its slot.
+ */
+static uint32_t *
+maybe_copies(const struct msg *msgs, size_t count, size_t *n)
+{
+	unsigned char *once, *again, bit;
+	uint32_t *maybe;
+	size_t slots = 64, i, k;
+
+	while (slots < 8 * count) {
+		slots *= 2;
+	}
+	once = calloc(2, slots / 8);
+	if (once == NULL) {
+		return NULL;
+	}
+	again = once + slots / 8;
+	for (i = 0; i < count; i++) {
+		k = filter_slot(&msgs[i], slots);
+		bit = (unsigned char)(1U << (k % 8));
+		again[k / 8] |= once[k / 8] & bit;
+		once[k / 8] |= bit;
+	}
+	*n = 0;
+	maybe = reallocarray(NULL, count, sizeof(*maybe));
+	for (i = 0; maybe != NULL && i < count; i++) {
+		k = filter_slot(&msgs[i], slots);
+		if ((again[k / 8] >> (k % 8)) & 1) {
+			maybe[(*n)++] = (uint32_t)i;
+		}
+	}
+	free(once);
+	return maybe;
+}
+
 /*
  * Identical messages get distinct UIDLs: the n-th copy carries "-n".
- * Sorted as 4-byte indexes: this is the peak of the index's memory.
+ * Copies are rare, so only the messages that may have one are sorted.
  */
 static int
 number_duplicates(struct msg *msgs, size_t count)
 {
 	uint32_t *order;
-	size_t i;
+	size_t i, n;
 
-	order = reallocarray(NULL, count, sizeof(*order));
+	order = maybe_copies(msgs, count, &n);
 	if (order == NULL) {
 		return -1;
 	}
-	for (i = 0; i < count; i++) {
-		order[i] = (uint32_t)i;
-	}
-	qsort_r(order, count, sizeof(*order), by_hash_then_index, msgs);
-	for (i = 1; i < count; i++) {
+	qsort_r(order, n, sizeof(*order), by_hash_then_index, msgs);
+	for (i = 1; i < n; i++) {
 		if (memcmp(msgs[order[i]].hash, msgs[order[i - 1]].hash,
 		    sizeof(msgs[0].hash)) == 0) {
 			msgs[order[i]].dup = (msgs[order[i - 1]].dup + 1) &
