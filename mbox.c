@@ -15,15 +15,29 @@
 #include <string.h>
 #include <strings.h>
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+/* Debian's libxxhash picks SSE2, AVX2 or AVX-512 at run time here. */
+#define XXH_DISPATCH_DISABLE_REPLACE
+#include <xxh_x86dispatch.h>
+#define hash_update	XXH3_128bits_update_dispatch
+#else
+#define hash_update	XXH3_128bits_update
+#endif
 
 #include "mbox.h"
 #include "params.h"
+
+#define DUP_MAX		0xffffffU
+#if MESSAGES_MAX > DUP_MAX
+#error "struct msg's dup needs fewer messages"
+#endif
 
 struct scan {
 	struct msg	*msgs;
 	size_t		 count;
 	size_t		 cap;
 	XXH3_state_t	*xx;
+	const unsigned char *run;	/* hashed text not yet fed to xx */
 	int		 started;	/* a message is open */
 	int		 in_header;
 	int		 excluding;	/* inside a header left out of the hash */
@@ -43,10 +57,17 @@ struct scan {
  * Headers that MUAs rewrite in place (status flags, folder bookkeeping,
  * lengths recomputed on sync): a UIDL must not change when they do.
  */
-static const char *const volatile_headers[] = {
-	"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP", "X-IMAPbase",
-	"Content-Length", "Lines", NULL
+#define HEADER(name)	{ name, sizeof(name) - 1 }
+static const struct header {
+	const char	*name;
+	size_t		 len;
+} volatile_headers[] = {
+	HEADER("Status"), HEADER("X-Status"), HEADER("X-Keywords"),
+	HEADER("X-UID"), HEADER("X-IMAP"), HEADER("X-IMAPbase"),
+	HEADER("Content-Length"), HEADER("Lines")
 };
+#define VOLATILE_HEADERS \
+	(sizeof(volatile_headers) / sizeof(volatile_headers[0]))
 
 struct scan *
 mbox_scan_new(void)
@@ -177,19 +198,27 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 		return;
 	}
 	m->xuidl = (unsigned int)(s->pool_len - (end - start) - 1) + 1;
-	m->xuidl_len = (unsigned char)(end - start);
 }
 
+/* Called for every header line: the first letter rules out most. */
 static int
 is_volatile_header(const unsigned char *p, size_t len)
 {
-	const char *const *h;
-	size_t n;
+	const struct header *h;
 
-	for (h = volatile_headers; *h != NULL; h++) {
-		n = strlen(*h);
-		if (len > n && p[n] == ':' &&
-		    strncasecmp((const char *)p, *h, n) == 0) {
+	switch (p[0] | 0x20) {
+	case 'c':
+	case 'l':
+	case 's':
+	case 'x':
+		break;
+	default:
+		return 0;
+	}
+	for (h = volatile_headers; h < volatile_headers + VOLATILE_HEADERS;
+	    h++) {
+		if (len > h->len && p[h->len] == ':' &&
+		    strncasecmp((const char *)p, h->name, h->len) == 0) {
 			return 1;
 		}
 	}
@@ -200,6 +229,16 @@ static struct msg *
 current(struct scan *s)
 {
 	return &s->msgs[s->count - 1];
+}
+
+/* Text is hashed in runs of lines, each with one call, up to upto. */
+static void
+flush_run(struct scan *s, const unsigned char *upto)
+{
+	if (s->run != NULL && upto > s->run) {
+		hash_update(s->xx, s->run, (size_t)(upto - s->run));
+	}
+	s->run = NULL;
 }
 
 static void
@@ -247,7 +286,7 @@ open_message(struct scan *s, off_t from, off_t start,
 	m->from = from;
 	m->start = start;
 	XXH3_128bits_reset(s->xx);
-	XXH3_128bits_update(s->xx, sep, seplen);
+	hash_update(s->xx, sep, seplen);
 	s->started = 1;
 	s->in_header = 1;
 	s->excluding = 0;
@@ -259,7 +298,7 @@ static void
 release_blank(struct scan *s)
 {
 	if (s->blank_len > 0) {
-		XXH3_128bits_update(s->xx, s->blank_len == 2 ? "\r\n" : "\n",
+		hash_update(s->xx, s->blank_len == 2 ? "\r\n" : "\n",
 		    s->blank_len);
 		s->blank_len = 0;
 	}
@@ -302,6 +341,7 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 
 	if (s->prev_empty && avail >= 5 &&
 	    memcmp(p, "From ", 5) == 0) {
+		flush_run(s, p);
 		close_message(s, off);
 		s->prev_empty = 0;
 		if (open_message(s, off, off + (off_t)n, p,
@@ -363,15 +403,297 @@ continue_line(struct scan *s, const unsigned char *p, size_t n, int has_lf)
 	count_line(s, p, n, has_lf);
 }
 
+/*
+ * A body is looked at 64 bytes at a time: how many LFs have no CR before
+ * them (they go out as CRLF), and does a line in them start with 'F'
+ * (only then is a closer look needed)? scan_groups() adds the bare LFs
+ * of n groups from b on (b[-1] must be readable) to *bare and returns
+ * the index of the first group with such a line (its LFs included), or
+ * n. Written with the compiler's vector types; on x86-64 it is built for
+ * SSE2 and for AVX2, and the loader picks what the CPU has.
+ */
+typedef unsigned char bytes32 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__)
+#define FOR_EACH_CPU	__attribute__((target_clones("avx2", "default")))
+#else
+#define FOR_EACH_CPU
+#endif
+
+typedef uint64_t words4 __attribute__((vector_size(32)));
+
+/* The sum of the 32 byte counters in c. */
+static size_t
+byte_sum(const bytes32 *c)
+{
+	const uint64_t even = 0x00ff00ff00ff00ffULL;
+	words4 w = (words4)*c;
+	uint64_t x = 0;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		x += (w[i] & even) + ((w[i] >> 8) & even);
+	}
+	return (size_t)((x * 0x0001000100010001ULL) >> 48);
+}
+
+/*
+ * Every byte counter grows by at most 2 a group: they are added up
+ * before any can pass 255.
+ */
+#define GROUPS_PER_SUM	120
+
+/* Does any byte of x differ from 0? */
+static int
+any_set(const bytes32 *x)
+{
+	words4 w = (words4)*x;
+
+	return (w[0] | w[1] | w[2] | w[3]) != 0;
+}
+
+FOR_EACH_CPU
+static size_t
+scan_groups(const unsigned char *b, size_t n, size_t *bare)
+{
+	bytes32 v, before, count, cand;
+	size_t i = 0, j, k;
+
+	while (i < n) {
+		count = (bytes32){ 0 };
+		for (k = 0; k < GROUPS_PER_SUM && i < n; k++, i++, b += 64) {
+			cand = (bytes32){ 0 };
+			for (j = 0; j < 64; j += 32) {
+				memcpy(&v, b + j, sizeof(v));
+				memcpy(&before, b + j - 1, sizeof(before));
+				count += (bytes32)(v == '\n') &
+				    ~(bytes32)(before == '\r') & 1;
+				cand |= (bytes32)(v == 'F') &
+				    (bytes32)(before == '\n');
+			}
+			if (any_set(&cand)) {
+				*bare += byte_sum(&count);
+				return i;
+			}
+		}
+		*bare += byte_sum(&count);
+	}
+	return n;
+}
+
+/* x starts a line after p, which starts one too: is the line before empty? */
+static int
+follows_empty_line(const unsigned char *p, const unsigned char *x)
+{
+	if (x - p < 2 || x[-2] == '\n') {
+		return 1;
+	}
+	return x[-2] == '\r' && (x - p == 2 || x[-3] == '\n');
+}
+
+static int
+starts_from_line(const unsigned char *x, const unsigned char *end)
+{
+	return end - x >= 5 && memcmp(x, "From ", 5) == 0;
+}
+
+/* The LFs in (x, end) without a CR before them. */
+static size_t
+bare_lfs(const unsigned char *x, const unsigned char *end)
+{
+	size_t n = 0;
+
+	for (x++; x < end; x++) {
+		n += *x == '\n' && x[-1] != '\r';
+	}
+	return n;
+}
+
+/*
+ * The group at b, whose last byte is before limit; a copy when it is the
+ * first (nothing before p may be read) or a short last one.
+ */
+static size_t
+scan_group(const unsigned char *p, const unsigned char *b,
+    const unsigned char *limit, size_t *bare)
+{
+	unsigned char copy[1 + 64];
+
+	if (b != p && limit - b >= 64) {
+		return scan_groups(b, 1, bare);
+	}
+	memset(copy, 0, sizeof(copy));
+	if (b != p) {
+		copy[0] = b[-1];
+	}
+	memcpy(copy + 1, b, (size_t)(limit - b < 64 ? limit - b : 64));
+	return scan_groups(copy + 1, 1, bare);
+}
+
+/*
+ * The first From_ line after an empty line in (p, limit), whole lines
+ * from p on, or limit; adds the LFs before it that go out as CRLF to
+ * *bare.
+ */
+static const unsigned char *
+find_separator(const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, size_t *bare)
+{
+	const unsigned char *b = p, *x, *stop;
+	size_t n, k;
+
+	while (b < limit) {
+		n = (size_t)(limit - b) / 64;
+		if (b == p || n == 0) {
+			n = 1;
+			k = scan_group(p, b, limit, bare);
+		} else {
+			k = scan_groups(b, n, bare);
+		}
+		if (k == n) {
+			b = (size_t)(limit - b) > 64 * n ? b + 64 * n : limit;
+			continue;
+		}
+		b += 64 * k;
+		stop = limit - b > 64 ? b + 64 : limit;
+		for (x = b; x < stop; x++) {
+			if (x > p && *x == 'F' && x[-1] == '\n' &&
+			    follows_empty_line(p, x) &&
+			    starts_from_line(x, end)) {
+				*bare -= bare_lfs(x, stop);
+				return x;
+			}
+		}
+		b = stop;
+	}
+	return limit;
+}
+
+/*
+ * Whole lines [p, limit) of a message body, p not a From_ line: they are
+ * all served and hashed but for an empty last line, which is held back
+ * as line_start() does. Returns where the next message starts, or limit.
+ */
+static const unsigned char *
+body_run(struct scan *s, const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, off_t off)
+{
+	const unsigned char *q;
+	size_t bare = 0, blank;
+
+	q = find_separator(p, limit, end, &bare);
+	release_blank(s);
+	if (s->run == NULL) {
+		s->run = p;
+	}
+	current(s)->size += (size_t)(q - p) + bare;
+	blank = 0;
+	if (q - p == 1 || q[-2] == '\n') {
+		blank = 1;
+	} else if (q[-2] == '\r' && (q - p == 2 || q[-3] == '\n')) {
+		blank = 2;
+	}
+	s->prev_empty = blank > 0;
+	s->kind = blank > 0 ? LINE_HIDDEN : LINE_TEXT;
+	s->last_cr = 0;
+	if (blank > 0) {
+		flush_run(s, q - blank);
+		s->blank_at = off + (q - blank - p);
+		s->blank_len = blank;
+	}
+	return q;
+}
+
+/* Where the last whole line in [p, end) ends, or p. */
+static const unsigned char *
+whole_lines_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *nl = memrchr(p, '\n', (size_t)(end - p));
+
+	return nl == NULL ? p : nl + 1;
+}
+
+/*
+ * A whole header line at p that is simply served and hashed: not empty,
+ * not a volatile header, not one that may be an X-UIDL, not continuing
+ * a header left out. In a header the line before is never empty, so no
+ * From_ line needs looking for.
+ */
+static int
+plain_header_line(const struct scan *s, const unsigned char *p,
+    const unsigned char *limit)
+{
+	if (*p == ' ' || *p == '\t') {
+		return !s->excluding;
+	}
+	if (*p == '\n' || *p == '\r' || (s->want_xuidl && (*p | 0x20) == 'x')) {
+		return 0;
+	}
+	return !is_volatile_header(p, (size_t)(limit - p));
+}
+
+/* Whole plain header lines from p, before limit; where they end. */
+static const unsigned char *
+header_run(struct scan *s, const unsigned char *p, const unsigned char *limit)
+{
+	struct msg *m = current(s);
+	const unsigned char *nl;
+
+	if (s->run == NULL) {
+		s->run = p;
+	}
+	while (p < limit && plain_header_line(s, p, limit)) {
+		nl = memchr(p, '\n', (size_t)(limit - p));
+		if (nl == NULL) {
+			break;
+		}
+		m->size += (size_t)(nl - p) + 1 + (nl[-1] != '\r');
+		p = nl + 1;
+	}
+	s->excluding = 0;
+	s->prev_empty = 0;
+	s->kind = LINE_TEXT;
+	s->last_cr = 0;
+	return p;
+}
+
+/*
+ * Whole lines from p that need no look one at a time go in bulk: plain
+ * header lines, and a body up to the next From_ line. Where they end.
+ */
+static const unsigned char *
+bulk(struct scan *s, const unsigned char *p, const unsigned char *limit,
+    const unsigned char *end, off_t off)
+{
+	if (p >= limit || !s->started || s->mid_line) {
+		return p;
+	}
+	if (s->in_header) {
+		return plain_header_line(s, p, limit) ?
+		    header_run(s, p, limit) : p;
+	}
+	if (s->prev_empty && starts_from_line(p, end)) {
+		return p;
+	}
+	return body_run(s, p, limit, end, off);
+}
+
 ssize_t
 mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
     int eof)
 {
-	const unsigned char *p = buf, *end = buf + len, *nl, *hashed = buf;
+	const unsigned char *p = buf, *end = buf + len, *nl, *limit, *q;
 	size_t n;
 	int kind;
 
+	limit = whole_lines_end(buf, end);
+	s->run = NULL;
 	while (p < end) {
+		q = bulk(s, p, limit, end, base + (p - buf));
+		if (q != p) {
+			p = q;
+			continue;
+		}
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL && !eof && p != buf && !s->mid_line) {
 			break;
@@ -380,11 +702,6 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 		if (s->mid_line) {
 			continue_line(s, p, n, nl != NULL);
 		} else {
-			if (s->started) {
-				XXH3_128bits_update(s->xx, hashed,
-				    (size_t)(p - hashed));
-			}
-			hashed = p;
 			kind = line_start(s, p, (size_t)(end - p),
 			    base + (p - buf), n, nl != NULL);
 			if (kind == -1) {
@@ -396,50 +713,110 @@ mbox_scan(struct scan *s, const unsigned char *buf, size_t len, off_t base,
 			}
 		}
 		if (s->kind != LINE_TEXT) {
-			hashed = p + n;
+			flush_run(s, p);
+		} else if (s->run == NULL) {
+			s->run = p;
 		}
 		s->last_cr = p[n - 1] == '\r';
 		s->mid_line = nl == NULL;
 		p += n;
 	}
-	if (s->started && p > hashed) {
-		XXH3_128bits_update(s->xx, hashed, (size_t)(p - hashed));
-	}
+	flush_run(s, p);
 	return p - buf;
 }
 
+/*
+ * Indexes into msgs, which is in file order: an index is an offset. Any
+ * order of the hashes groups the copies, so they are compared as two
+ * words rather than with memcmp() (the sort runs 2 M comparisons for
+ * 100,000 messages).
+ */
 static int
-by_hash_then_offset(const void *a, const void *b)
+by_hash_then_index(const void *a, const void *b, void *msgs)
 {
-	const struct msg *x = *(const struct msg *const *)a;
-	const struct msg *y = *(const struct msg *const *)b;
-	int c = memcmp(x->hash, y->hash, sizeof(x->hash));
+	uint32_t i = *(const uint32_t *)a, k = *(const uint32_t *)b;
+	const struct msg *m = msgs;
+	uint64_t x[2], y[2];
 
-	if (c != 0) {
-		return c;
+	memcpy(x, m[i].hash, sizeof(x));
+	memcpy(y, m[k].hash, sizeof(y));
+	if (x[0] != y[0]) {
+		return x[0] < y[0] ? -1 : 1;
 	}
-	return (x->from > y->from) - (x->from < y->from);
+	if (x[1] != y[1]) {
+		return x[1] < y[1] ? -1 : 1;
+	}
+	return (i > k) - (i < k);
 }
 
-/* Identical messages get distinct UIDLs: the n-th copy carries "-n". */
+/* Where m falls in a filter of slots bits, a power of 2. */
+static size_t
+filter_slot(const struct msg *m, size_t slots)
+{
+	uint64_t h;
+
+	memcpy(&h, m->hash, sizeof(h));
+	return (size_t)(h & (slots - 1));
+}
+
+/*
+ * The messages that may have a copy, in file order (*n of them): a filter
+ * of 8 bits a message marks the slots hit once and those hit again, and
+ * every copy of a message hits its slot.
+ */
+static uint32_t *
+maybe_copies(const struct msg *msgs, size_t count, size_t *n)
+{
+	unsigned char *once, *again, bit;
+	uint32_t *maybe;
+	size_t slots = 64, i, k;
+
+	while (slots < 8 * count) {
+		slots *= 2;
+	}
+	once = calloc(2, slots / 8);
+	if (once == NULL) {
+		return NULL;
+	}
+	again = once + slots / 8;
+	for (i = 0; i < count; i++) {
+		k = filter_slot(&msgs[i], slots);
+		bit = (unsigned char)(1U << (k % 8));
+		again[k / 8] |= once[k / 8] & bit;
+		once[k / 8] |= bit;
+	}
+	*n = 0;
+	maybe = reallocarray(NULL, count, sizeof(*maybe));
+	for (i = 0; maybe != NULL && i < count; i++) {
+		k = filter_slot(&msgs[i], slots);
+		if ((again[k / 8] >> (k % 8)) & 1) {
+			maybe[(*n)++] = (uint32_t)i;
+		}
+	}
+	free(once);
+	return maybe;
+}
+
+/*
+ * Identical messages get distinct UIDLs: the n-th copy carries "-n".
+ * Copies are rare, so only the messages that may have one are sorted.
+ */
 static int
 number_duplicates(struct msg *msgs, size_t count)
 {
-	struct msg **order;
-	size_t i;
+	uint32_t *order;
+	size_t i, n;
 
-	order = reallocarray(NULL, count, sizeof(*order));
+	order = maybe_copies(msgs, count, &n);
 	if (order == NULL) {
 		return -1;
 	}
-	for (i = 0; i < count; i++) {
-		order[i] = &msgs[i];
-	}
-	qsort(order, count, sizeof(*order), by_hash_then_offset);
-	for (i = 1; i < count; i++) {
-		if (memcmp(order[i]->hash, order[i - 1]->hash,
-		    sizeof(order[i]->hash)) == 0) {
-			order[i]->dup = order[i - 1]->dup + 1;
+	qsort_r(order, n, sizeof(*order), by_hash_then_index, msgs);
+	for (i = 1; i < n; i++) {
+		if (memcmp(msgs[order[i]].hash, msgs[order[i - 1]].hash,
+		    sizeof(msgs[0].hash)) == 0) {
+			msgs[order[i]].dup = (msgs[order[i - 1]].dup + 1) &
+			    DUP_MAX;
 		}
 	}
 	free(order);
@@ -484,7 +861,6 @@ drop_repeated_xuidls(struct scan *s)
 		if (strcmp(s->pool + order[i - 1]->xuidl - 1,
 		    s->pool + order[i - 2]->xuidl - 1) == 0) {
 			order[i - 1]->xuidl = 0;
-			order[i - 1]->xuidl_len = 0;
 		}
 	}
 	free(order);
@@ -519,11 +895,12 @@ void
 mbox_uidl(const struct msg *m, const char *pool, char out[UIDL_MAX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, n;
 
 	if (pool != NULL && m->xuidl != 0) {
-		memcpy(out, pool + m->xuidl - 1, m->xuidl_len);
-		out[m->xuidl_len] = '\0';
+		n = strnlen(pool + m->xuidl - 1, UIDL_MAX);
+		memcpy(out, pool + m->xuidl - 1, n);
+		out[n] = '\0';
 		return;
 	}
 	for (i = 0; i < sizeof(m->hash); i++) {

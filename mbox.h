@@ -12,15 +12,19 @@
 /* RFC 1939 section 7: a unique-id is 1 to 70 octets. */
 #define UIDL_MAX	70
 
+/*
+ * One per message for the whole session, so kept small: 56 bytes, with
+ * deleted in the byte dup leaves free (MESSAGES_MAX keeps dup far below
+ * 24 bits).
+ */
 struct msg {
 	off_t		 from;		/* the From_ line, or start if none */
 	off_t		 start;		/* the first byte RETR serves */
 	off_t		 len;		/* stored bytes RETR serves */
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
-	unsigned int	 dup;		/* earlier messages with the same hash */
 	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
-	unsigned char	 xuidl_len;
+	unsigned int	 dup : 24;	/* earlier copies of the same content */
 	unsigned char	 deleted;
 };
 

@@ -42,7 +42,7 @@
 #define PASS_MAX		(LINE_MAX_OCTETS - 7)
 
 /*
- * The index costs about 64 bytes a message; a million messages is 64 MiB,
+ * The index costs 56 bytes a message; a million messages is 56 MB,
  * far beyond any maildrop a POP3 client could fetch in one session.
  */
 #define MESSAGES_MAX		1000000

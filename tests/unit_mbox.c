@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "io.h"
 #include "mbox.h"
@@ -373,6 +374,53 @@ START_TEST(test_mbox_lines_longer_than_the_buffer)
 }
 END_TEST
 
+/* The UIDL hash of a message without volatile headers, apart from mbox.c. */
+static void
+model_hash(const char *from, const unsigned char *p, size_t len,
+    unsigned char out[16])
+{
+	XXH3_state_t *x = XXH3_createState();
+
+	ck_assert_ptr_nonnull(x);
+	XXH3_128bits_reset(x);
+	XXH3_128bits_update(x, from, strlen(from) - 1);
+	XXH3_128bits_update(x, p, len);
+	XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)out,
+	    XXH3_128bits_digest(x));
+	XXH3_freeState(x);
+}
+
+/*
+ * Bodies are scanned 64 bytes at a time: the next From_ line, lines that
+ * start with 'F' but are none, and CRLFs at every offset in and across
+ * those blocks, with both kinds of empty line before the From_ line.
+ */
+START_TEST(test_mbox_separator_at_every_offset)
+{
+	static const char filler[] = "Fr\r\nb\n>From x\nFrom y\nF\r\n\r";
+	struct mbuild *m = mb_new();
+	unsigned char body[256], hash[16];
+	size_t k = (size_t)_i, n = 0;
+	struct msg *msgs;
+	size_t count;
+
+	memcpy(body, "Subject: a\n\n", 12);
+	for (n = 0; n < k; n++) {
+		body[12 + n] = (unsigned char)filler[n % (sizeof(filler) - 1)];
+	}
+	memcpy(body + 12 + k, "z\n", 2);
+	m->name = "separator";
+	mb_msg(m, FROM_A, body, 12 + k + 2, k % 2 == 0 ? "\n" : "\r\n");
+	MB_MSG(m, FROM_B, "Subject: b\n\nb\n", "");
+	check_mailbox(m);
+	msgs = scan_whole(m, &count);
+	model_hash(FROM_A, body, 12 + k + 2, hash);
+	ck_assert(memcmp(msgs[0].hash, hash, sizeof(hash)) == 0);
+	free(msgs);
+	free(m);
+}
+END_TEST
+
 /* Checks the UIDL rules of RFC 1939 and returns its length. */
 static size_t
 check_uidl(const struct msg *msg, char uidl[UIDL_MAX + 1])
@@ -434,7 +482,7 @@ START_TEST(test_mbox_uidl_of_many_duplicates_stays_short)
 	char uidl[UIDL_MAX + 1];
 
 	memset(&msg, 0xff, sizeof(msg));
-	msg.dup = 0xffffffffU;
+	msg.dup = 0xffffffU;	/* the largest dup holds */
 	ck_assert_uint_eq(check_uidl(&msg, uidl), 40);
 	msg.dup = 0;
 	ck_assert_uint_eq(check_uidl(&msg, uidl), 32);
@@ -582,6 +630,7 @@ mbox_suite(void)
 	tcase_add_loop_test(ix, test_mbox_index_for_every_buffer_size, 0,
 	    (int)(sizeof(mbox_cases) / sizeof(mbox_cases[0])));
 	tcase_add_test(ix, test_mbox_lines_longer_than_the_buffer);
+	tcase_add_loop_test(ix, test_mbox_separator_at_every_offset, 0, 200);
 	suite_add_tcase(s, ix);
 	ADD_TESTS(id, test_mbox_identical_messages_get_distinct_uidls,
 	    test_mbox_uidl_of_many_duplicates_stays_short,
