@@ -129,8 +129,7 @@ open_file(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	mb->fd = open(mb->path,
-	    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	mb->fd = open(mb->path, MAILBOX_OPEN_FLAGS);
 	if (mb->fd == -1) {
 		return open_failed(mb, errno);
 	}

@@ -40,6 +40,7 @@
 #include "pop3d.h"
 #include "priv.h"
 #include "proxy.h"
+#include "sandbox.h"
 
 /* sysexits(3) values, so that a superserver's log says what went wrong. */
 #define EXIT_USAGE	64
@@ -812,6 +813,9 @@ main(int argc, char **argv)
 	}
 	lockd = start_lockd(&acct, path);
 	become_user(&cfg, &acct);
+	if (sandbox_session() == -1) {
+		fatal("system call filter");
+	}
 	session(&p, &acct, path, lockd, handover, len);
 	close(lockd);
 	explicit_bzero(handover, sizeof(handover));

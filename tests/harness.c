@@ -412,6 +412,9 @@ pass_env(char **env, size_t *n, const char *name, char *buf, size_t len)
  * The wrappers dlopen() libc with RTLD_DEEPBIND, which AddressSanitizer
  * refuses (the lock helper died of it in gethostname()); pam_wrapper
  * 1.1.4 reads the UID_WRAPPER_ name, later ones the PAM_WRAPPER_ name.
+ * pam_wrapper's destructor would remove its copy of the service at exit,
+ * which the session's system call filter forbids: the harness removes
+ * the copies (remove_pam_wrapper_copies()).
  */
 static void
 build_env(char **env, int pam)
@@ -423,6 +426,7 @@ build_env(char **env, int pam)
 	static char pw[] = "PAM_WRAPPER=1";
 	static char pam_bind[] = "PAM_WRAPPER_DISABLE_DEEPBIND=1";
 	static char old_bind[] = "UID_WRAPPER_DISABLE_DEEPBIND=1";
+	static char keep[] = "PAM_WRAPPER_KEEP_DIR=1";
 	static char peer[] = "REMOTE_ADDR=" PEER_ADDR;
 	static char ubsan[1024], lsan[1024];
 	size_t n = 0;
@@ -437,6 +441,7 @@ build_env(char **env, int pam)
 		add_env(env, &n, pw);
 		add_env(env, &n, pam_bind);
 		add_env(env, &n, old_bind);
+		add_env(env, &n, keep);
 		add_env(env, &n, E.pam_dir);
 	}
 	add_env(env, &n, E.asan);

@@ -1,0 +1,219 @@
+/*
+ * System call filters (see sandbox.h). Runs as the user, in the session,
+ * before the first byte of the mailbox is read.
+ *
+ * The list was taken from strace -f of real sessions (every command,
+ * UPDATE with its journal, recovery after a crash, lock retries, timeouts,
+ * syslog), not guessed; a call that is not on it kills the whole process
+ * (SIGSYS), and the kernel logs the call's number.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "mailbox.h"
+#include "sandbox.h"
+
+#ifndef POP3D_NO_SANDBOX
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED
+#endif
+#endif
+
+/* A system call, allowed always or when one argument matches. */
+struct rule {
+	int			 nr;
+	uint32_t		 action;
+	unsigned int		 nargs;	/* 0 or 1 */
+	struct scmp_arg_cmp	 arg;
+};
+
+#define ANY(call) \
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 0, { 0, SCMP_CMP_EQ, 0, 0 } }
+/* int arguments: only their 32 bits count. */
+#define ARG_IS(call, i, v) \
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
+	    { i, SCMP_CMP_MASKED_EQ, 0xffffffff, v } }
+#define ARG_HAS(call, i, bits) \
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
+	    { i, SCMP_CMP_MASKED_EQ, bits, bits } }
+#define ARG_LACKS(call, i, bits) \
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
+	    { i, SCMP_CMP_MASKED_EQ, bits, 0 } }
+/* Not allowed, but answered with an error rather than SIGSYS. */
+#define FAILS(call, err) \
+	{ SCMP_SYS(call), SCMP_ACT_ERRNO(err), 0, { 0, SCMP_CMP_EQ, 0, 0 } }
+
+static const struct rule session_rules[] = {
+	/* The client on fds 0 and 1, stderr with -d, the mailbox. */
+	ANY(read),
+	ANY(write),
+	ANY(writev),		/* glibc's fatal messages (fortify) */
+	ANY(pread64),
+	ANY(pwrite64),
+	ANY(lseek),
+	ANY(poll),		/* the autologout timer */
+	ANY(close),
+	/* lstat(), then open() of the mailbox alone (no O_CREAT). */
+	ARG_IS(openat, 2, MAILBOX_OPEN_FLAGS),
+	ANY(newfstatat),
+	ANY(geteuid),		/* the mailbox must be the user's */
+
+	/* Locks: fcntl on the mailbox, OFD on the session file. */
+	ARG_IS(fcntl, 1, F_GETLK),
+	ARG_IS(fcntl, 1, F_SETLK),
+	ARG_IS(fcntl, 1, F_SETLKW),
+	ARG_IS(fcntl, 1, F_OFD_GETLK),
+	ARG_IS(fcntl, 1, F_OFD_SETLK),
+	ARG_IS(fcntl, 1, F_OFD_SETLKW),
+	ANY(clock_nanosleep),	/* the pause between two lock attempts */
+	/* The lock helper: a byte out, a byte and the session file back. */
+	ANY(sendto),
+	ANY(recvmsg),
+
+	/* UPDATE and its journal. */
+	ANY(ftruncate),
+	ANY(fsync),
+	ANY(fdatasync),
+	ANY(getrandom),		/* the journal's end marker */
+	ANY(rt_sigprocmask),	/* signals are held during UPDATE */
+	/*
+	 * Not made today, but natural to a faster update path: allowed so
+	 * that such a change does not turn into SIGSYS in production.
+	 */
+	ANY(fallocate),
+	ANY(sync_file_range),
+	ANY(copy_file_range),
+
+	/* Memory; nothing becomes executable. */
+	ANY(brk),
+	ARG_LACKS(mmap, 2, PROT_EXEC),
+	ARG_LACKS(mprotect, 2, PROT_EXEC),
+	ANY(munmap),
+	ANY(mremap),
+	ANY(madvise),
+	ANY(sysinfo),		/* glibc's qsort() sizes its buffer by RAM */
+
+	/*
+	 * syslog(3): glibc reconnects to /dev/log after a syslogd restart;
+	 * LOG_PID asks for the pid every time.
+	 */
+	ARG_IS(socket, 0, AF_UNIX),
+	ANY(connect),
+	ANY(getpid),
+
+	/* Time, where the vDSO falls back to the kernel. */
+	ANY(clock_gettime),
+
+	/*
+	 * A signal, a stop and continue, the end; abort() (a failed
+	 * fortify or stack check) still dies of SIGABRT, and restores
+	 * SIGABRT's default action first if it must.
+	 */
+	ANY(rt_sigreturn),
+	ANY(restart_syscall),
+	ANY(exit),
+	ANY(exit_group),
+	ANY(gettid),
+	ARG_IS(tgkill, 2, SIGABRT),
+	ANY(rt_sigaction),
+#ifdef SANITIZED
+	/*
+	 * make SANITIZE=1 only, found the same way. LeakSanitizer's check
+	 * at exit: a task made by clone(CLONE_VM) ptraces the session to
+	 * stop it and lists /proc/self/task; a task it misses would hang
+	 * the session. Reports read /proc/self/maps, the binary and its
+	 * path for symbols. fork() and execve() stay forbidden.
+	 */
+	ANY(prctl),
+	ARG_HAS(clone, 0, CLONE_VM),
+	ANY(ptrace),
+	ANY(wait4),
+	ANY(sched_yield),
+	ANY(getppid),
+	ANY(sigaltstack),
+	ANY(futex),
+	ARG_IS(open, 1, O_RDONLY),
+	ARG_IS(open, 1, O_RDONLY | O_DIRECTORY),
+	ARG_IS(openat, 2, O_RDONLY | O_CLOEXEC),
+	ARG_IS(fcntl, 1, F_SETFD),
+	ARG_IS(ioctl, 1, TCGETS),	/* isatty(2): colours or not */
+	ANY(getdents),
+	ANY(readlink),
+	/* Its external symbolizer cannot run: it learns so at once. */
+	FAILS(pipe, EPERM),
+	FAILS(pipe2, EPERM),
+#endif
+};
+
+static int
+add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = seccomp_rule_add_array(ctx, r[i].action, r[i].nr,
+		    r[i].nargs, &r[i].arg);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+sandbox_session(void)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		return -1;
+	}
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* 32-bit (int 0x80) and x32 calls are not ours either. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS);
+	if (rc == 0) {
+		rc = add_rules(ctx, session_rules,
+		    sizeof(session_rules) / sizeof(session_rules[0]));
+	}
+	if (rc == 0) {
+		rc = seccomp_load(ctx);
+	}
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+#else
+
+int
+sandbox_session(void)
+{
+	log_msg(LOG_DEBUG, "no system call filter: built with SANDBOX=0");
+	return 0;
+}
+
+#endif
