@@ -11,6 +11,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -175,6 +177,41 @@ add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
 	return 0;
 }
 
+#ifdef POP3D_SANDBOX_PROBE
+/*
+ * Test builds only (tests/pop3d-probe, never pop3d): right after the
+ * filter is in place the session makes the forbidden call that
+ * POP3D_PROBE names. Surviving it is an exit status of 70.
+ */
+static void
+probe(void)
+{
+	static char sh[] = "/bin/sh";
+	static char *const argv[] = { sh, NULL };
+	static char *const envp[] = { NULL };
+	const char *what = getenv("POP3D_PROBE");
+
+	if (what == NULL || strcmp(what, "none") == 0) {
+		return;
+	}
+	if (strcmp(what, "execve") == 0) {
+		execve(sh, argv, envp);
+	} else if (strcmp(what, "socket") == 0) {
+		socket(AF_INET, SOCK_STREAM, 0);
+	} else if (strcmp(what, "open-read") == 0) {
+		open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	} else if (strcmp(what, "open-write") == 0) {
+		open("/etc/passwd", O_WRONLY | O_APPEND | O_CLOEXEC);
+	} else if (strcmp(what, "mmap-exec") == 0) {
+		mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	} else if (strcmp(what, "fork") == 0) {
+		fork();
+	}
+	_exit(70);
+}
+#endif
+
 int
 sandbox_session(void)
 {
@@ -204,6 +241,9 @@ sandbox_session(void)
 		errno = -rc;
 		return -1;
 	}
+#ifdef POP3D_SANDBOX_PROBE
+	probe();
+#endif
 	return 0;
 }
 
