@@ -653,6 +653,9 @@ prelogin_child(struct pop3 *p, const struct passwd *pw)
 	    LOGIN_TIMEOUT) * 1000;
 
 	drop_to_privsep(p->cfg, pw);
+	if (sandbox_prelogin() == -1) {
+		fatal("system call filter");
+	}
 	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, timeout);
 	if (p->proxied) {
 		read_proxy_header(p);

@@ -1,6 +1,7 @@
 /*
- * System call filters (see sandbox.h). Runs as the user, in the session,
- * before the first byte of the mailbox is read.
+ * System call filters (see sandbox.h). Installed in the pre-login child
+ * (the privsep user) before it reads a byte from the client, and in the
+ * session (the user) before it reads a byte of the mailbox.
  *
  * The list was taken from strace -f of real sessions (every command,
  * UPDATE with its journal, recovery after a crash, lock retries, timeouts,
@@ -11,6 +12,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,19 +62,55 @@ struct rule {
 #define FAILS(call, err) \
 	{ SCMP_SYS(call), SCMP_ACT_ERRNO(err), 0, { 0, SCMP_CMP_EQ, 0, 0 } }
 
-static const struct rule session_rules[] = {
-	/* The client on fds 0 and 1, stderr with -d, the mailbox. */
+/* Every filtered process: its descriptors, memory, syslog, the end. */
+static const struct rule common_rules[] = {
 	ANY(read),
 	ANY(write),
 	ANY(writev),		/* glibc's fatal messages (fortify) */
-	ANY(pread64),
-	ANY(pwrite64),
-	ANY(lseek),
-	ANY(poll),		/* the autologout timer */
+	ANY(poll),		/* timeouts */
 	ANY(close),
+	ANY(lseek),		/* -d: syslog's copy to stderr */
+	ANY(newfstatat),
+
+	/* Memory; nothing becomes executable. */
+	ANY(brk),
+	ARG_LACKS(mmap, 2, PROT_EXEC),
+	ARG_LACKS(mprotect, 2, PROT_EXEC),
+	ANY(munmap),
+	ANY(mremap),
+	ANY(madvise),
+
+	/*
+	 * syslog(3): glibc reconnects to /dev/log after a syslogd restart;
+	 * LOG_PID asks for the pid every time.
+	 */
+	ARG_IS(socket, 0, AF_UNIX),
+	ANY(connect),
+	ANY(sendto),
+	ANY(getpid),
+	ANY(clock_gettime),	/* where the vDSO falls back to the kernel */
+
+	/*
+	 * A signal, a stop and continue, the end; abort() (a failed
+	 * fortify or stack check) still dies of SIGABRT, and restores
+	 * SIGABRT's default action first if it must.
+	 */
+	ANY(rt_sigreturn),
+	ANY(restart_syscall),
+	ANY(rt_sigprocmask),
+	ANY(exit),
+	ANY(exit_group),
+	ANY(gettid),
+	ARG_IS(tgkill, 2, SIGABRT),
+	ANY(rt_sigaction),
+};
+
+/* The session: TRANSACTION and UPDATE. */
+static const struct rule session_rules[] = {
 	/* lstat(), then open() of the mailbox alone (no O_CREAT). */
 	ARG_IS(openat, 2, MAILBOX_OPEN_FLAGS),
-	ANY(newfstatat),
+	ANY(pread64),
+	ANY(pwrite64),
 	ANY(geteuid),		/* the mailbox must be the user's */
 
 	/* Locks: fcntl on the mailbox, OFD on the session file. */
@@ -82,16 +121,14 @@ static const struct rule session_rules[] = {
 	ARG_IS(fcntl, 1, F_OFD_SETLK),
 	ARG_IS(fcntl, 1, F_OFD_SETLKW),
 	ANY(clock_nanosleep),	/* the pause between two lock attempts */
-	/* The lock helper: a byte out, a byte and the session file back. */
-	ANY(sendto),
+	/* The lock helper answers a byte, and sends the session file. */
 	ANY(recvmsg),
 
-	/* UPDATE and its journal. */
+	/* UPDATE and its journal; signals are held meanwhile. */
 	ANY(ftruncate),
 	ANY(fsync),
 	ANY(fdatasync),
 	ANY(getrandom),		/* the journal's end marker */
-	ANY(rt_sigprocmask),	/* signals are held during UPDATE */
 	/*
 	 * Not made today, but natural to a faster update path: allowed so
 	 * that such a change does not turn into SIGSYS in production.
@@ -99,47 +136,27 @@ static const struct rule session_rules[] = {
 	ANY(fallocate),
 	ANY(sync_file_range),
 	ANY(copy_file_range),
-
-	/* Memory; nothing becomes executable. */
-	ANY(brk),
-	ARG_LACKS(mmap, 2, PROT_EXEC),
-	ARG_LACKS(mprotect, 2, PROT_EXEC),
-	ANY(munmap),
-	ANY(mremap),
-	ANY(madvise),
 	ANY(sysinfo),		/* glibc's qsort() sizes its buffer by RAM */
+};
 
-	/*
-	 * syslog(3): glibc reconnects to /dev/log after a syslogd restart;
-	 * LOG_PID asks for the pid every time.
-	 */
-	ARG_IS(socket, 0, AF_UNIX),
-	ANY(connect),
-	ANY(getpid),
+/*
+ * The pre-login child, chrooted: the client, and its channel to the
+ * monitor (credentials out, a verdict back).
+ */
+static const struct rule prelogin_rules[] = {
+	ANY(sendmsg),
+	ANY(recvfrom),
+};
 
-	/* Time, where the vDSO falls back to the kernel. */
-	ANY(clock_gettime),
-
-	/*
-	 * A signal, a stop and continue, the end; abort() (a failed
-	 * fortify or stack check) still dies of SIGABRT, and restores
-	 * SIGABRT's default action first if it must.
-	 */
-	ANY(rt_sigreturn),
-	ANY(restart_syscall),
-	ANY(exit),
-	ANY(exit_group),
-	ANY(gettid),
-	ARG_IS(tgkill, 2, SIGABRT),
-	ANY(rt_sigaction),
 #ifdef SANITIZED
-	/*
-	 * make SANITIZE=1 only, found the same way. LeakSanitizer's check
-	 * at exit: a task made by clone(CLONE_VM) ptraces the session to
-	 * stop it and lists /proc/self/task; a task it misses would hang
-	 * the session. Reports read /proc/self/maps, the binary and its
-	 * path for symbols. fork() and execve() stay forbidden.
-	 */
+/*
+ * make SANITIZE=1 only, found the same way. LeakSanitizer's check at
+ * exit: a task made by clone(CLONE_VM) ptraces the session to stop it and
+ * lists /proc/self/task; a call it misses would hang the session.
+ * Reports read /proc/self/maps, the binary and its path for symbols.
+ * fork() and execve() stay forbidden.
+ */
+static const struct rule sanitizer_rules[] = {
 	ANY(prctl),
 	ARG_HAS(clone, 0, CLONE_VM),
 	ANY(ptrace),
@@ -158,8 +175,10 @@ static const struct rule session_rules[] = {
 	/* Its external symbolizer cannot run: it learns so at once. */
 	FAILS(pipe, EPERM),
 	FAILS(pipe2, EPERM),
-#endif
 };
+#endif
+
+#define NRULES(t)	(sizeof(t) / sizeof((t)[0]))
 
 static int
 add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
@@ -179,21 +198,24 @@ add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
 
 #ifdef POP3D_SANDBOX_PROBE
 /*
- * Test builds only (tests/pop3d-probe, never pop3d): right after the
- * filter is in place the session makes the forbidden call that
- * POP3D_PROBE names. Surviving it is an exit status of 70.
+ * Test builds only (tests/pop3d-probe, never pop3d): right after its
+ * filter is in place, the process named by POP3D_PROBE="stage:call"
+ * (stage "prelogin" or "session") makes that forbidden call. Surviving
+ * it is an exit status of 70.
  */
 static void
-probe(void)
+probe(const char *stage)
 {
 	static char sh[] = "/bin/sh";
 	static char *const argv[] = { sh, NULL };
 	static char *const envp[] = { NULL };
 	const char *what = getenv("POP3D_PROBE");
+	size_t n = strlen(stage);
 
-	if (what == NULL || strcmp(what, "none") == 0) {
+	if (what == NULL || strncmp(what, stage, n) != 0 || what[n] != ':') {
 		return;
 	}
+	what += n + 1;
 	if (strcmp(what, "execve") == 0) {
 		execve(sh, argv, envp);
 	} else if (strcmp(what, "socket") == 0) {
@@ -212,8 +234,9 @@ probe(void)
 }
 #endif
 
-int
-sandbox_session(void)
+/* no_new_privs, then common_rules and own[n] for good. */
+static int
+install(const struct rule *own, size_t n)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -230,9 +253,16 @@ sandbox_session(void)
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS);
 	if (rc == 0) {
-		rc = add_rules(ctx, session_rules,
-		    sizeof(session_rules) / sizeof(session_rules[0]));
+		rc = add_rules(ctx, common_rules, NRULES(common_rules));
 	}
+	if (rc == 0) {
+		rc = add_rules(ctx, own, n);
+	}
+#ifdef SANITIZED
+	if (rc == 0) {
+		rc = add_rules(ctx, sanitizer_rules, NRULES(sanitizer_rules));
+	}
+#endif
 	if (rc == 0) {
 		rc = seccomp_load(ctx);
 	}
@@ -241,8 +271,29 @@ sandbox_session(void)
 		errno = -rc;
 		return -1;
 	}
+	return 0;
+}
+
+int
+sandbox_session(void)
+{
+	if (install(session_rules, NRULES(session_rules)) == -1) {
+		return -1;
+	}
 #ifdef POP3D_SANDBOX_PROBE
-	probe();
+	probe("session");
+#endif
+	return 0;
+}
+
+int
+sandbox_prelogin(void)
+{
+	if (install(prelogin_rules, NRULES(prelogin_rules)) == -1) {
+		return -1;
+	}
+#ifdef POP3D_SANDBOX_PROBE
+	probe("prelogin");
 #endif
 	return 0;
 }
@@ -253,6 +304,12 @@ int
 sandbox_session(void)
 {
 	log_msg(LOG_DEBUG, "no system call filter: built with SANDBOX=0");
+	return 0;
+}
+
+int
+sandbox_prelogin(void)
+{
 	return 0;
 }
 

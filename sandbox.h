@@ -1,8 +1,10 @@
 /*
  * System call filters (seccomp, through libseccomp). Once the session is
  * the user for good it loses every system call that TRANSACTION and
- * UPDATE do not make: whatever a hostile message or command could make
- * it run, a call outside the list kills the process. Runs as the user.
+ * UPDATE do not make; the pre-login child, which parses what the client
+ * sends before login, keeps little more than its two sockets. Whatever a
+ * hostile message or command could make them run, a call outside their
+ * list kills the process. Runs as the user or the privsep user.
  */
 #ifndef POP3D_SANDBOX_H
 #define POP3D_SANDBOX_H
@@ -14,5 +16,8 @@
  * log at debug level and returns 0.
  */
 int	sandbox_session(void);
+
+/* The same for the pre-login child, before it reads from the client. */
+int	sandbox_prelogin(void);
 
 #endif

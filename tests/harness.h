@@ -98,6 +98,9 @@ struct session *logged_in(int);
 
 pid_t	session_pid(const struct session *);
 
+/* The one child process of pid (fails unless there is exactly one). */
+pid_t	only_child(pid_t);
+
 /* Raw bytes to the server, in one write. */
 void	send_raw(struct session *, const void *, size_t);
 

@@ -469,3 +469,20 @@ run_pop3d(const char *const *args, struct text *out)
 	status = reap(pid);
 	return status;
 }
+
+pid_t
+only_child(pid_t pid)
+{
+	char path[64], *text, *end;
+	size_t len;
+	long child;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	    (int)pid);
+	text = slurp(path, &len);
+	child = strtol(text, &end, 10);
+	ck_assert_msg(end != text && strspn(end, " \n") == strlen(end),
+	    "pid %d has children \"%s\", want one", (int)pid, text);
+	free(text);
+	return (pid_t)child;
+}

@@ -1,9 +1,10 @@
 /*
- * The session's system call filter (sandbox.c), seen on the live process
- * and proved by its effect: once logged in, the session runs under
- * seccomp with no_new_privs and still serves a whole session; the probe
- * build (tests/pop3d-probe), whose session makes one forbidden call
- * after login, dies of SIGSYS. As root and as any other user.
+ * The system call filters (sandbox.c), seen on the live processes and
+ * proved by their effect: the pre-login child runs under seccomp with
+ * no_new_privs, and once logged in so does the session, which still
+ * serves a whole session; in the probe build (tests/pop3d-probe) the
+ * session or the pre-login child makes one forbidden call and dies of
+ * SIGSYS. As root and as any other user.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -54,8 +55,9 @@ expect_inherited(pid_t pid)
 #ifndef POP3D_NO_SANDBOX
 
 /*
- * Not before login (the monitor, root when run as root, must still
- * change credentials); after it for good, through RETR, DELE and UPDATE.
+ * The pre-login child at once; the monitor not before login (root when
+ * run as root, it must still change credentials); the session after it,
+ * for good, through RETR, TOP, DELE, UIDL and UPDATE.
  */
 START_TEST(test_session_filtered)
 {
@@ -66,6 +68,7 @@ START_TEST(test_session_filtered)
 	mailbox_put(sample, SAMPLE_COUNT, "\n");
 	s = session_start(_i == 0 ? 0 : S_PAM, NULL);
 	greet(s);
+	expect_filter(only_child(session_pid(s)), 2, 1);
 	expect_inherited(session_pid(s));
 	ck_assert_str_eq(login(s), maildrop_reply(sample, SAMPLE_COUNT));
 	expect_filter(session_pid(s), 2, 1);
@@ -101,17 +104,27 @@ static const char *const forbidden[] = {
 #endif
 };
 
+/* The probe build, to make the call "stage:call" names. */
+static struct session *
+probe_start(const char *stage, const char *call)
+{
+	char what[64];
+
+	ck_assert_msg(access(W.probe, X_OK) == 0, "%s missing (make "
+	    "tests/pop3d-probe)", W.probe);
+	snprintf(what, sizeof(what), "%s:%s", stage, call);
+	ck_assert_int_eq(setenv("POP3D_PROBE", what, 1), 0);
+	return session_start(S_PROBE, NULL);
+}
+
 /* Logged in, the probe makes its call before the maildrop is opened. */
 START_TEST(test_forbidden_call)
 {
 	struct session *s;
 	int status;
 
-	ck_assert_msg(access(W.probe, X_OK) == 0, "%s missing (make "
-	    "tests/pop3d-probe)", W.probe);
-	ck_assert_int_eq(setenv("POP3D_PROBE", forbidden[_i], 1), 0);
 	mailbox_put(sample, 1, "\n");
-	s = session_start(S_PROBE, NULL);
+	s = probe_start("session", forbidden[_i]);
 	greet(s);
 	send_line(s, "USER %s", W.user);
 	expect_prefix(s, "+OK");
@@ -125,14 +138,31 @@ START_TEST(test_forbidden_call)
 }
 END_TEST
 
+/*
+ * The pre-login child makes its call before the greeting; the monitor
+ * sees how it died and says so.
+ */
+START_TEST(test_prelogin_forbidden_call)
+{
+	struct session *s = probe_start("prelogin", forbidden[_i]);
+	char want[64];
+
+	expect_eof(s);
+	ck_assert_int_eq(session_wait(s), 0);
+	snprintf(want, sizeof(want), "pre-login child killed by signal %d",
+	    SIGSYS);
+	expect_log(s, want);
+	session_free(s);
+}
+END_TEST
+
 /* The probe build without a probe is an ordinary server. */
 START_TEST(test_probe_build_serves)
 {
 	struct session *s;
 
-	ck_assert_int_eq(setenv("POP3D_PROBE", "none", 1), 0);
 	mailbox_put(sample, 2, "\n");
-	s = session_start(S_PROBE, NULL);
+	s = probe_start("none", "none");
 	greet(s);
 	ck_assert_str_eq(login(s), maildrop_reply(sample, 2));
 	chat_prefix(s, "DELE 2", "+OK");
@@ -166,6 +196,8 @@ sandbox_suite(void)
 	tcase_add_loop_test(tc, test_session_filtered, 0, 2);
 	tcase_add_loop_test(tc, test_forbidden_call, 0,
 	    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
+	tcase_add_loop_test(tc, test_prelogin_forbidden_call, 0,
+	    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
 	tcase_add_test(tc, test_probe_build_serves);
 	tcase_add_test(tc, test_no_probe_in_pop3d);
 	suite_add_tcase(s, tc);
@@ -180,7 +212,10 @@ START_TEST(test_sandbox_compiled_out)
 	struct session *s;
 
 	mailbox_put(sample, 1, "\n");
-	s = logged_in(0);
+	s = session_start(0, NULL);
+	greet(s);
+	expect_inherited(only_child(session_pid(s)));
+	ck_assert_str_eq(login(s), maildrop_reply(sample, 1));
 	expect_inherited(session_pid(s));
 	expect_log(s, "no system call filter: built with SANDBOX=0");
 	quit(s);
