@@ -469,7 +469,9 @@ set_ids(uid_t uid, gid_t gid)
 /* The pre-login child: no privileges, nothing to see, nothing to keep. */
 /*
  * The pre-login child parses what the client sends: it may not fork, nor
- * write to any file, whatever it is made to run.
+ * write to any file, whatever it is made to run. A write to a file fails
+ * (EFBIG) rather than kill it: with -d and stderr a file, a log line's
+ * copy there is lost, the line itself still goes to syslog.
  */
 static void
 limit_prelogin(void)
@@ -480,6 +482,7 @@ limit_prelogin(void)
 	    setrlimit(RLIMIT_FSIZE, &none) == -1) {
 		fatal("setrlimit");
 	}
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static void
