@@ -69,7 +69,8 @@ tests/unit: $(UNIT_SRCS) $(OBJS) $(HDRS) $(wildcard tests/*.h)
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS) $(OBJS) \
 	    $(LIBS) $(TEST_LIBS)
 
-tests/integration: $(INTEG_SRCS) $(wildcard tests/*.h) priv.h params.h
+tests/integration: $(INTEG_SRCS) $(wildcard tests/*.h) priv.h params.h \
+	    sandbox.h
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRCS) $(TEST_LIBS)
 
 # pop3d with a test hook: its session makes the forbidden system call

@@ -30,14 +30,6 @@
 
 #ifndef POP3D_NO_SANDBOX
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED
-#endif
-#endif
-
 /* A system call, allowed always or when one argument matches. */
 struct rule {
 	int			 nr;
@@ -148,7 +140,7 @@ static const struct rule prelogin_rules[] = {
 	ANY(recvfrom),
 };
 
-#ifdef SANITIZED
+#ifdef SANDBOX_SANITIZED
 /*
  * make SANITIZE=1 only, found the same way. LeakSanitizer's check at
  * exit: a task made by clone(CLONE_VM) ptraces the session to stop it and
@@ -234,9 +226,12 @@ probe(const char *stage)
 }
 #endif
 
-/* no_new_privs, then common_rules and own[n] for good. */
+/*
+ * no_new_privs, then common_rules and own[n] for good; stage names the
+ * process for the probe build.
+ */
 static int
-install(const struct rule *own, size_t n)
+install(const char *stage, const struct rule *own, size_t n)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -258,7 +253,7 @@ install(const struct rule *own, size_t n)
 	if (rc == 0) {
 		rc = add_rules(ctx, own, n);
 	}
-#ifdef SANITIZED
+#ifdef SANDBOX_SANITIZED
 	if (rc == 0) {
 		rc = add_rules(ctx, sanitizer_rules, NRULES(sanitizer_rules));
 	}
@@ -271,31 +266,24 @@ install(const struct rule *own, size_t n)
 		errno = -rc;
 		return -1;
 	}
+#ifdef POP3D_SANDBOX_PROBE
+	probe(stage);
+#else
+	(void)stage;
+#endif
 	return 0;
 }
 
 int
 sandbox_session(void)
 {
-	if (install(session_rules, NRULES(session_rules)) == -1) {
-		return -1;
-	}
-#ifdef POP3D_SANDBOX_PROBE
-	probe("session");
-#endif
-	return 0;
+	return install("session", session_rules, NRULES(session_rules));
 }
 
 int
 sandbox_prelogin(void)
 {
-	if (install(prelogin_rules, NRULES(prelogin_rules)) == -1) {
-		return -1;
-	}
-#ifdef POP3D_SANDBOX_PROBE
-	probe("prelogin");
-#endif
-	return 0;
+	return install("prelogin", prelogin_rules, NRULES(prelogin_rules));
 }
 
 #else

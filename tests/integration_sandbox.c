@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "sandbox.h"
 
 /* A field of /proc/PID/status as a number; fails if it is missing. */
 static long
@@ -89,17 +90,9 @@ END_TEST
  * Under AddressSanitizer the filter lets read-only opens through, for
  * its reports (sandbox.c).
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED
-#endif
-#endif
-
 static const char *const forbidden[] = {
 	"execve", "socket", "open-write", "mmap-exec", "fork",
-#ifndef SANITIZED
+#ifndef SANDBOX_SANITIZED
 	"open-read"
 #endif
 };
