@@ -3,10 +3,10 @@
  * (the privsep user) before it reads a byte from the client, and in the
  * session (the user) before it reads a byte of the mailbox.
  *
- * The list was taken from strace -f of real sessions (every command,
+ * The lists were taken from strace -f of real sessions (every command,
  * UPDATE with its journal, recovery after a crash, lock retries, timeouts,
- * syslog), not guessed; a call that is not on it kills the whole process
- * (SIGSYS), and the kernel logs the call's number.
+ * syslog, logins that fail), not guessed, on amd64; a call that is not on
+ * them kills the whole process (SIGSYS), and the kernel logs its number.
  */
 #include <errno.h>
 #include <sched.h>
@@ -14,10 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
