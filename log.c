@@ -8,12 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "log.h"
 
+/*
+ * syslog(3) stamps local time: the zone is read here, before chroot and
+ * the system call filters (sandbox.c), which would not let it be opened.
+ */
 void
 log_open(int to_stderr)
 {
+	tzset();
 	openlog("pop3d", LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0),
 	    LOG_MAIL);
 }

@@ -5,14 +5,12 @@
  * Locks are held only while indexing and while updating, never for the
  * session, so that an idle POP3 client never delays a delivery.
  */
-#include <linux/openat2.h>
-
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -121,39 +119,79 @@ check_file(struct mailbox *mb, const struct stat *st, gid_t dir_gid)
 }
 
 /*
- * The mailbox's directory, reached without following a symbolic link
- * anywhere on the path: a link in it (the spool, a home directory) would
- * let whoever can change the link choose which file is served. Returns
- * the descriptor (O_PATH) and the offset of the file name in mb->path.
+ * One step down the path: *fd becomes comp inside it, -1 if comp does
+ * not exist (an empty maildrop).
+ */
+static enum mbx_status
+enter(struct mailbox *mb, int *fd, const char *comp)
+{
+	struct stat st;
+	int sub = openat(*fd, comp, MAILBOX_DIR_FLAGS);
+
+	if (sub == -1 && errno != ENOENT) {
+		return open_failed(mb, errno);
+	}
+	close(*fd);
+	*fd = sub;
+	if (sub == -1) {
+		return MBX_OK;
+	}
+	if (fstat(sub, &st) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox directory cannot be "
+		    "examined");
+	}
+	if (S_ISLNK(st.st_mode)) {
+		return refuse(mb, MBX_PERM, "mailbox path has a symbolic link");
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		return refuse(mb, MBX_PERM, "mailbox path goes through a file");
+	}
+	return MBX_OK;
+}
+
+/*
+ * The mailbox's directory, reached from "/" one name at a time without
+ * following a symbolic link: a link on the path (the spool, a home
+ * directory) would let whoever can change it choose the file served.
+ * *dirfd is -1 when a directory is missing; *name is where the file's
+ * name starts in mb->path.
  */
 static enum mbx_status
 open_dir(struct mailbox *mb, int *dirfd, size_t *name)
 {
-	struct open_how how;
-	char dir[PATH_MAX];
-	const char *slash = strrchr(mb->path, '/');
+	const char *p = mb->path, *slash = strrchr(mb->path, '/'), *next;
+	char comp[NAME_MAX + 1];
+	enum mbx_status s = MBX_OK;
 	size_t len;
-	long fd;
 
 	if (slash == NULL || slash[1] == '\0') {
 		return refuse(mb, MBX_PERM, "mailbox path names no file");
 	}
-	len = slash == mb->path ? 1 : (size_t)(slash - mb->path);
-	memcpy(dir, mb->path, len);
-	dir[len] = '\0';
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	do {
-		fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
-	} while (fd == -1 && errno == EAGAIN);
-	if (fd == -1) {
-		return errno == ELOOP ? refuse(mb, MBX_PERM, "mailbox path "
-		    "has a symbolic link") : open_failed(mb, errno);
-	}
-	*dirfd = (int)fd;
 	*name = (size_t)(slash - mb->path) + 1;
-	return MBX_OK;
+	*dirfd = open("/", MAILBOX_DIR_FLAGS);
+	if (*dirfd == -1) {
+		return open_failed(mb, errno);
+	}
+	for (; s == MBX_OK && *dirfd != -1 && p < slash; p = next) {
+		next = memchr(p, '/', (size_t)(slash - p) + 1);
+		len = (size_t)(next - p);
+		if (len == 0) {
+			next++;
+			continue;
+		}
+		if (len > NAME_MAX) {
+			s = refuse(mb, MBX_PERM, "mailbox path too long");
+			break;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		s = enter(mb, dirfd, comp);
+	}
+	if (s != MBX_OK && *dirfd != -1) {
+		close(*dirfd);
+		*dirfd = -1;
+	}
+	return s;
 }
 
 /*
@@ -180,8 +218,7 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	if (s != MBX_OK) {
 		return s;
 	}
-	mb->fd = openat(dirfd, name,
-	    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	mb->fd = openat(dirfd, name, MAILBOX_OPEN_FLAGS);
 	if (mb->fd == -1) {
 		return open_failed(mb, errno);
 	}

@@ -6,6 +6,7 @@
 #ifndef POP3D_MAILBOX_H
 #define POP3D_MAILBOX_H
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -13,6 +14,16 @@
 #include "journal.h"
 #include "lock.h"
 #include "mbox.h"
+
+/*
+ * How the session opens the mailbox: the only open(2) its system call
+ * filter lets through (sandbox.c).
+ */
+#define MAILBOX_OPEN_FLAGS \
+	(O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+/* How it opens each directory on the way there (a handle, no access). */
+#define MAILBOX_DIR_FLAGS	(O_PATH | O_NOFOLLOW | O_CLOEXEC)
 
 enum mbx_status {
 	MBX_OK,

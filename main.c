@@ -38,6 +38,7 @@
 #include "peer.h"
 #include "pop3d.h"
 #include "privsep.h"
+#include "sandbox.h"
 
 /*
  * Under inetd and xinetd fd 2 is the client's connection as well: a
@@ -315,6 +316,9 @@ prelogin_child(struct pop3 *p, const struct passwd *pw)
 	    LOGIN_TIMEOUT) * 1000;
 
 	drop_to_privsep(p->cfg, pw);
+	if (sandbox_prelogin() == -1) {
+		log_fatal("system call filter");
+	}
 	io_init(&p->io, STDIN_FILENO, STDOUT_FILENO, timeout);
 	pop3_authorization(p);
 	_exit(0);
@@ -415,6 +419,9 @@ main(int argc, char **argv)
 	}
 	lockd = start_lockd(&acct, path);
 	become_user(&cfg, &acct);
+	if (sandbox_session() == -1) {
+		log_fatal("system call filter");
+	}
 	session(&p, &acct, path, lockd, handover, len);
 	close(lockd);
 	explicit_bzero(handover, sizeof(handover));

@@ -27,21 +27,33 @@ struct worker_result {
 	char		 why[128];
 };
 
-static void
+/* Waits for pid; how it ended, as waitpid() puts it. */
+static int
 reap(pid_t pid)
 {
-	int r;
+	int r, status = 0;
 
 	do {
-		r = waitpid(pid, NULL, 0);
+		r = waitpid(pid, &status, 0);
 	} while (r == -1 && errno == EINTR);
+	return status;
 }
 
+/*
+ * A child killed by a signal we did not send (SIGSYS from its system call
+ * filter, SIGSEGV) met a bug or an attack: that goes to the log.
+ */
 static void
 end_prelogin(pid_t child)
 {
+	int status;
+
 	kill(child, SIGKILL);
-	reap(child);
+	status = reap(child);
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+		log_msg(LOG_ERR, "pre-login child killed by signal %d",
+		    WTERMSIG(status));
+	}
 	exit(0);
 }
 

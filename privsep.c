@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -50,7 +51,9 @@ set_ids(uid_t uid, gid_t gid)
 
 /*
  * The pre-login child parses what the client sends: it may not fork, nor
- * write to any file, whatever it is made to run.
+ * write to any file, whatever it is made to run. A write to a file fails
+ * (EFBIG) rather than kill it: with -d and stderr a file, a log line's
+ * copy there is lost, the line itself still goes to syslog.
  */
 static void
 limit_prelogin(void)
@@ -61,6 +64,7 @@ limit_prelogin(void)
 	    setrlimit(RLIMIT_FSIZE, &none) == -1) {
 		log_fatal("setrlimit");
 	}
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 void

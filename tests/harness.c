@@ -32,7 +32,7 @@
 /* A uid no test account has: its entry may log in only when root. */
 #define OTHER_ID	64990
 
-#define ENV_MAX		16
+#define ENV_MAX		20
 
 struct world W;
 
@@ -82,24 +82,37 @@ write_file(const char *path, const char *text)
 	}
 }
 
-/* Next to tests/integration, unless POP3D names it. */
+/* The directory tests/integration runs from. */
+static void
+own_dir(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n == -1) {
+		die("/proc/self/exe: %s", strerror(errno));
+	}
+	exe[n] = '\0';
+	fit(out, len, "%s", dirname(exe));
+}
+
+/*
+ * Next to tests/integration, unless POP3D names it; the probe build of
+ * sandbox.c is beside tests/integration.
+ */
 static void
 find_pop3d(void)
 {
-	char exe[PATH_MAX];
+	char dir[PATH_MAX];
 	const char *env = getenv("POP3D");
-	ssize_t n;
 
+	own_dir(dir, sizeof(dir));
 	if (env != NULL) {
 		fit(W.pop3d, sizeof(W.pop3d), "%s", env);
 	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n == -1) {
-			die("/proc/self/exe: %s", strerror(errno));
-		}
-		exe[n] = '\0';
-		fit(W.pop3d, sizeof(W.pop3d), "%s/../pop3d", dirname(exe));
+		fit(W.pop3d, sizeof(W.pop3d), "%s/../pop3d", dir);
 	}
+	fit(W.probe, sizeof(W.probe), "%s/pop3d-probe", dir);
 	if (access(W.pop3d, X_OK) == -1) {
 		die("%s: %s (make pop3d first)", W.pop3d, strerror(errno));
 	}
@@ -412,9 +425,12 @@ pass_env(char **env, size_t *n, const char *name, char *buf, size_t len)
  * The wrappers dlopen() libc with RTLD_DEEPBIND, which AddressSanitizer
  * refuses (the lock helper died of it in gethostname()); pam_wrapper
  * 1.1.4 reads the UID_WRAPPER_ name, later ones the PAM_WRAPPER_ name.
+ * pam_wrapper's destructor would remove its copy of the service at exit,
+ * which the session's system call filter forbids: the harness removes
+ * the copies (remove_pam_wrapper_copies()).
  */
 static void
-build_env(char **env, int pam)
+build_env(char **env, int flags)
 {
 	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	static char nss[] = "LD_PRELOAD=libnss_wrapper.so";
@@ -423,8 +439,10 @@ build_env(char **env, int pam)
 	static char pw[] = "PAM_WRAPPER=1";
 	static char pam_bind[] = "PAM_WRAPPER_DISABLE_DEEPBIND=1";
 	static char old_bind[] = "UID_WRAPPER_DISABLE_DEEPBIND=1";
+	static char keep[] = "PAM_WRAPPER_KEEP_DIR=1";
 	static char peer[] = "REMOTE_ADDR=" PEER_ADDR;
-	static char ubsan[1024], lsan[1024];
+	static char ubsan[1024], lsan[1024], probe[64];
+	int pam = (flags & S_PAM) != 0;
 	size_t n = 0;
 
 	add_env(env, &n, path);
@@ -437,21 +455,25 @@ build_env(char **env, int pam)
 		add_env(env, &n, pw);
 		add_env(env, &n, pam_bind);
 		add_env(env, &n, old_bind);
+		add_env(env, &n, keep);
 		add_env(env, &n, E.pam_dir);
 	}
 	add_env(env, &n, E.asan);
 	pass_env(env, &n, "UBSAN_OPTIONS", ubsan, sizeof(ubsan));
 	pass_env(env, &n, "LSAN_OPTIONS", lsan, sizeof(lsan));
+	if (flags & S_PROBE) {
+		pass_env(env, &n, "POP3D_PROBE", probe, sizeof(probe));
+	}
 }
 
 /* pop3d with in, out and err as its fds 0, 1 and 2, and nothing else. */
 pid_t
-spawn(char **argv, int pam, int in, int out, int err)
+spawn(char **argv, int flags, int in, int out, int err)
 {
 	char *env[ENV_MAX];
 	pid_t pid;
 
-	build_env(env, pam);
+	build_env(env, flags);
 	pid = fork();
 	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -460,7 +482,7 @@ spawn(char **argv, int pam, int in, int out, int err)
 			_exit(126);
 		}
 		close_range(3, ~0U, 0);
-		execve(W.pop3d, argv, env);
+		execve(argv[0], argv, env);
 		_exit(127);
 	}
 	return pid;

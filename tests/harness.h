@@ -49,6 +49,7 @@ struct world {
 	char	 template[PATH_MAX];	/* -m */
 	char	 passwd_file[PATH_MAX];	/* -p */
 	char	 pop3d[PATH_MAX];
+	char	 probe[PATH_MAX];	/* tests/pop3d-probe (sandbox.c) */
 	char	 user[64];		/* the served user */
 	uid_t	 uid;
 	gid_t	 gid;
@@ -80,8 +81,9 @@ struct text {
 /* --- sessions --------------------------------------------------------- */
 
 enum session_flags {
-	S_PAM = 1		/* PAM (pam_matrix) instead of -p passwd file */
-};
+	S_PAM = 1,		/* PAM (pam_matrix) instead of -p passwd file */
+	S_PROBE = 2		/* W.probe instead of W.pop3d; POP3D_PROBE goes */
+};				/* through */
 
 struct session;
 
@@ -95,6 +97,9 @@ struct session *session_start(int, ...) __attribute__((sentinel));
 struct session *logged_in(int);
 
 pid_t	session_pid(const struct session *);
+
+/* The one child process of pid (fails unless there is exactly one). */
+pid_t	only_child(pid_t);
 
 /* Raw bytes to the server, in one write. */
 void	send_raw(struct session *, const void *, size_t);
@@ -170,7 +175,7 @@ void	expect_no_log(const struct session *, const char *);
  */
 int	run_pop3d(const char *const *, struct text *);
 
-/* pop3d with the given fds 0, 1, 2; with PAM when the flag is set. */
+/* argv[0] with the given fds 0, 1, 2; session flags as above. */
 pid_t	spawn(char **, int, int, int, int);
 
 /* Waits for pop3d (a deadline, then SIGKILL): exit status or 128 + sig. */
@@ -241,5 +246,6 @@ Suite	*sasl_suite(void);
 Suite	*transaction_suite(void);
 Suite	*maildrop_suite(void);
 Suite	*privilege_suite(void);
+Suite	*sandbox_suite(void);
 
 #endif

@@ -47,7 +47,7 @@ common_args(char **argv, int flags)
 	static char dir[PATH_MAX + 32];
 	size_t n = 0;
 
-	argv[n++] = W.pop3d;
+	argv[n++] = (flags & S_PROBE) != 0 ? W.probe : W.pop3d;
 	argv[n++] = (char *)"-d";
 	argv[n++] = (char *)"-m";
 	argv[n++] = W.template;
@@ -88,7 +88,7 @@ session_start(int flags, ...)
 	    ++serial);
 	log = open_log(s->log);
 	s->flags = flags;
-	s->pid = spawn(argv, flags & S_PAM, sv[1], sv[1], log);
+	s->pid = spawn(argv, flags, sv[1], sv[1], log);
 	s->fd = sv[0];
 	close(sv[1]);
 	close(log);
@@ -468,4 +468,21 @@ run_pop3d(const char *const *args, struct text *out)
 	close(p[0]);
 	status = reap(pid);
 	return status;
+}
+
+pid_t
+only_child(pid_t pid)
+{
+	char path[64], *text, *end;
+	size_t len;
+	long child;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	    (int)pid);
+	text = slurp(path, &len);
+	child = strtol(text, &end, 10);
+	ck_assert_msg(end != text && strspn(end, " \n") == strlen(end),
+	    "pid %d has children \"%s\", want one", (int)pid, text);
+	free(text);
+	return (pid_t)child;
 }

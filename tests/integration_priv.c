@@ -110,24 +110,6 @@ expect_creds(const char *who, pid_t pid, unsigned long uid,
 	    ngroups);
 }
 
-/* The one child process of pid. */
-static pid_t
-only_child(pid_t pid)
-{
-	char path[64], *text, *end;
-	size_t len;
-	long child;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-	    (int)pid);
-	text = slurp(path, &len);
-	child = strtol(text, &end, 10);
-	ck_assert_msg(end != text && strspn(end, " \n") == strlen(end),
-	    "pid %d has children \"%s\", want one", (int)pid, text);
-	free(text);
-	return (pid_t)child;
-}
-
 static void
 expect_link(pid_t pid, const char *name, const char *want)
 {

@@ -175,6 +175,34 @@ else
 	ok "haproxy connects to the backends from 127.0.0.1 (their --proxy-from)"
 fi
 
+# --- a malformed PROXY header from a trusted address: no greeting, the
+# connection closed, and the pre-login child, which logs why (to syslog;
+# it may not write to the -d log file), survives its system call filter
+# and its limits.
+python3 - "$port_A" >"$tmp/garbage.out" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.settimeout(10)
+s.connect(("127.0.0.2", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(repr(data))
+EOF
+all_reaped "$tmp/A.log" || true
+if [ "$(cat "$tmp/garbage.out")" = "b''" ] &&
+	! grep -q 'killed by signal' "$tmp/A.log"; then
+	ok "a malformed PROXY header: closed without a byte"
+else
+	fail "a malformed PROXY header: got $(cat "$tmp/garbage.out"); A logged:"
+	grep 'pop3d\[' "$tmp/A.log" | tail -n 3 | sed 's/^/  /'
+fi
+
 logins_in() { # logins_in LOG USER: the ip=[...] of USER's LOGIN lines
 	sed -n "s/.*LOGIN, user=$2, method=PLAIN, ip=\[\([^]]*\)\].*/\1/p;s/.*LOGIN, user=$2, ip=\[\([^]]*\)\].*/\1/p" "$1"
 }
