@@ -14,16 +14,26 @@
  *   1. data into the journal, synced; header COPYING published. Before
  *      that the mailbox was not touched: an invalid header means nothing
  *      to do.
- *   2. data into the mailbox at base, a random marker at base + length
- *      (over bytes no longer needed), synced; header IN_PLACE published.
- *      Under COPYING the copy is redone.
+ *   2. data into the mailbox at base (moved there from where it lies in
+ *      the mailbox, or copied from the journal when recovering), a random
+ *      marker at base + length (over bytes no longer needed), synced;
+ *      header IN_PLACE published. Under COPYING the copy is redone from
+ *      the journal.
  *   3. mailbox truncated to base + length, synced; journal cleared.
  *      Under IN_PLACE the marker tells whether the truncation happened:
  *      mail an MDA delivers after a crash starts with "From ", never with
  *      the marker's NUL. Mail delivered at old_size before the truncation
  *      joins the journal's data and step 2 is done again.
+ * When nothing after base is kept, the rewrite is a truncation and needs
+ * no journal: a crash leaves the old size or the new one (the file system
+ * journals the size change), and [0, base) is never written.
+ *
+ * Writeback of what is copied starts at once (sync_file_range), so that
+ * the sync that follows a copy overlaps with it instead of waiting for
+ * all of it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -102,7 +112,9 @@ write_at(int fd, const unsigned char *buf, size_t len, off_t off)
 
 /*
  * Copies [src, src + len) of in to out (-1: nowhere) at dst through buf,
- * hashing what passes when h is not NULL.
+ * hashing what passes when h is not NULL. Within one file dst <= src: a
+ * piece is read whole before it is written, so nothing is overwritten
+ * before it is read.
  */
 static int
 copy(int in, off_t src, int out, off_t dst, off_t len, unsigned char *buf,
@@ -115,6 +127,11 @@ copy(int in, off_t src, int out, off_t dst, off_t len, unsigned char *buf,
 		if (read_at(in, buf, n, src) == -1 ||
 		    (out != -1 && write_at(out, buf, n, dst) == -1)) {
 			return -1;
+		}
+		if (out != -1) {
+			/* a hint: its failure only costs time */
+			(void)sync_file_range(out, dst, (off_t)n,
+			    SYNC_FILE_RANGE_WRITE);
 		}
 		if (h != NULL) {
 			XXH3_64bits_update(h, buf, n);
@@ -223,19 +240,50 @@ mark_len(const struct head *hd)
 	return freed < MARK_MAX ? (size_t)freed : MARK_MAX;
 }
 
-/* Step 2: data and marker into the mailbox, then IN_PLACE. */
+/* End of step 2 once the data is in place: marker, sync, IN_PLACE. */
 static int
-copy_in(int mfd, int jfd, struct head *hd, unsigned char *buf, size_t buflen)
+placed(int mfd, int jfd, struct head *hd)
 {
-	if (copy(jfd, DATA_OFF, mfd, (off_t)hd->base, (off_t)hd->length, buf,
-	    buflen, NULL) == -1 ||
-	    write_at(mfd, hd->mark, mark_len(hd), new_end(hd)) == -1 ||
+	if (write_at(mfd, hd->mark, mark_len(hd), new_end(hd)) == -1 ||
 	    fdatasync(mfd) == -1) {
 		return -1;
 	}
 	hd->phase = IN_PLACE;
 	hd->seq++;
 	return publish(jfd, hd);
+}
+
+/* Step 2 when recovering: the data from the journal. */
+static int
+copy_in(int mfd, int jfd, struct head *hd, unsigned char *buf, size_t buflen)
+{
+	if (copy(jfd, DATA_OFF, mfd, (off_t)hd->base, (off_t)hd->length, buf,
+	    buflen, NULL) == -1) {
+		return -1;
+	}
+	return placed(mfd, jfd, hd);
+}
+
+/*
+ * Step 2 of an update: the regions are still in the mailbox, each at or
+ * after where it goes, so they move forward within it, the journal's
+ * copy unread.
+ */
+static int
+move_in(int mfd, int jfd, struct head *hd, const struct region *r,
+    size_t n, unsigned char *buf, size_t buflen)
+{
+	off_t at = (off_t)hd->base;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (copy(mfd, r[i].off, mfd, at, r[i].len, buf, buflen,
+		    NULL) == -1) {
+			return -1;
+		}
+		at += r[i].len;
+	}
+	return placed(mfd, jfd, hd);
 }
 
 /* Step 3; a journal that cannot be cleared is harmless (see recovery). */
@@ -298,6 +346,22 @@ journal_data(int mfd, int jfd, struct head *hd, const struct region *r,
 	return end_hash(h, rc, &hd->data_hash);
 }
 
+/*
+ * Nothing after base is kept: the whole rewrite is one truncation. An
+ * older journal goes first, so that no crash can ever make it apply.
+ */
+static enum journal_result
+cut(int mfd, int jfd, off_t base)
+{
+	if (empty_journal(jfd) == -1) {
+		return JOURNAL_UNWRITTEN;
+	}
+	if (ftruncate(mfd, base) == -1 || fsync(mfd) == -1) {
+		return JOURNAL_TRUNCATION;
+	}
+	return JOURNAL_DONE;
+}
+
 enum journal_result
 journal_rewrite(int mfd, int jfd, off_t base, const struct region *r,
     size_t n, off_t old_size, uint64_t prefix, unsigned char *buf,
@@ -306,6 +370,9 @@ journal_rewrite(int mfd, int jfd, off_t base, const struct region *r,
 	struct head hd;
 	int err;
 
+	if (n == 0) {
+		return cut(mfd, jfd, base);
+	}
 	memset(&hd, 0, sizeof(hd));
 	if (empty_journal(jfd) == -1) {
 		return JOURNAL_UNWRITTEN;
@@ -326,7 +393,7 @@ journal_rewrite(int mfd, int jfd, off_t base, const struct region *r,
 		errno = err;
 		return JOURNAL_UNWRITTEN;
 	}
-	if (copy_in(mfd, jfd, &hd, buf, buflen) == -1 ||
+	if (move_in(mfd, jfd, &hd, r, n, buf, buflen) == -1 ||
 	    finish(mfd, jfd, &hd) == -1) {
 		return JOURNAL_PENDING;
 	}

@@ -30,15 +30,20 @@ enum journal_result {
 	JOURNAL_DONE,
 	JOURNAL_UNWRITTEN,	/* the journal could not be written: the
 				   mailbox is untouched (errno says why) */
-	JOURNAL_PENDING		/* the mailbox could not be rewritten: the
+	JOURNAL_PENDING,	/* the mailbox could not be rewritten: the
 				   next session completes the journal */
+	JOURNAL_TRUNCATION	/* nothing was kept after base, and the
+				   truncation that is the whole rewrite
+				   failed: the mailbox is as it was before
+				   or as it should be */
 };
 
 /*
  * Makes the mailbox mfd read [0, base) followed by the regions (which lie
  * at or after base, in order), where it now ends at old_size; prefix is
  * the digest of [0, base). jfd is the empty session file; buf (len bytes)
- * is scratch space.
+ * is scratch space. Without regions the rewrite is a truncation, which
+ * needs no journal (prefix is then not used).
  */
 enum journal_result journal_rewrite(int, int, off_t, const struct region *,
 	    size_t, off_t, uint64_t, unsigned char *, size_t);

@@ -569,13 +569,27 @@ match_deletions(struct mailbox *mb, struct msg *now, size_t count)
 	return MBX_OK;
 }
 
+/* Adds [off, off + len) to the kept regions r[0..*k), joined to the last. */
+static void
+keep(struct region *r, size_t *k, off_t off, off_t len)
+{
+	if (*k > 0 && r[*k - 1].off + r[*k - 1].len == off) {
+		r[*k - 1].len += len;
+		return;
+	}
+	r[*k].off = off;
+	r[*k].len = len;
+	(*k)++;
+}
+
 /*
  * The kept regions from the first deleted message on, in file order,
- * neighbours joined. *base is -1 when nothing is to be deleted.
+ * neighbours joined: the messages of now[] (which end at end) not marked
+ * deleted, then [end, size). *base is -1 when nothing is to be deleted.
  */
 static int
-plan(const struct msg *now, size_t count, off_t end, off_t *base,
-    struct region **out, size_t *n)
+plan(const struct msg *now, size_t count, off_t end, off_t size,
+    off_t *base, struct region **out, size_t *n)
 {
 	struct region *r;
 	size_t i = 0, k = 0;
@@ -589,45 +603,55 @@ plan(const struct msg *now, size_t count, off_t end, off_t *base,
 	if (i == count) {
 		return 0;
 	}
-	r = reallocarray(NULL, count - i, sizeof(*r));
+	r = reallocarray(NULL, count - i + 1, sizeof(*r));
 	if (r == NULL) {
 		return -1;
 	}
 	for (; i < count; i++) {
-		if (now[i].deleted) {
-			continue;
+		if (!now[i].deleted) {
+			keep(r, &k, now[i].from,
+			    region_end(now, count, i, end) - now[i].from);
 		}
-		if (k > 0 && r[k - 1].off + r[k - 1].len == now[i].from) {
-			r[k - 1].len += region_end(now, count, i, end) -
-			    now[i].from;
-			continue;
-		}
-		r[k].off = now[i].from;
-		r[k].len = region_end(now, count, i, end) - now[i].from;
-		k++;
+	}
+	if (size > end) {
+		keep(r, &k, end, size - end);
 	}
 	*out = r;
 	*n = k;
 	return 0;
 }
 
+/*
+ * Applies the deletions marked in msgs[], an index of the mailbox up to
+ * end, which now ends at size; fresh: the index was just made of [0, end),
+ * so it also gives the digest of what precedes the first deletion, which
+ * is else scanned.
+ */
 static enum mbx_status
-rewrite(struct mailbox *mb, const struct msg *now, size_t count, off_t end)
+rewrite(struct mailbox *mb, const struct msg *msgs, size_t count, off_t end,
+    off_t size, int fresh)
 {
 	struct region *r;
 	size_t n;
 	off_t base;
+	uint64_t prefix = 0;
 	enum journal_result rc;
 
-	if (plan(now, count, end, &base, &r, &n) == -1) {
+	if (plan(msgs, count, end, size, &base, &r, &n) == -1) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
 	if (base == -1) {
 		return MBX_OK;
 	}
 	mb->cached = 0;
-	rc = journal_rewrite(mb->fd, mb->session_fd, base, r, n, end,
-	    index_digest(now, count, base), mb->buf, READ_BUFFER);
+	if (fresh) {
+		prefix = index_digest(msgs, count, base);
+	} else if (n > 0 && prefix_digest(mb, base, &prefix) == -1) {
+		free(r);
+		return refuse(mb, MBX_TEMP, "mailbox read error");
+	}
+	rc = journal_rewrite(mb->fd, mb->session_fd, base, r, n, size, prefix,
+	    mb->buf, READ_BUFFER);
 	free(r);
 	switch (rc) {
 	case JOURNAL_DONE:
@@ -636,18 +660,157 @@ rewrite(struct mailbox *mb, const struct msg *now, size_t count, off_t end)
 		return refuse(mb, MBX_TEMP, errno == ENOSPC ?
 		    "no space for the update journal, nothing deleted" :
 		    "the update journal cannot be written, nothing deleted");
+	case JOURNAL_TRUNCATION:
+		return refuse(mb, MBX_TEMP, "the mailbox cannot be truncated; "
+		    "the deleted messages may remain");
 	default:
 		return refuse(mb, MBX_TEMP, "mailbox write error; the next "
 		    "session completes the update");
 	}
 }
 
+/*
+ * Whether a message may begin at off of a mailbox of size bytes: at the
+ * start or the end of the file, or at a From_ line after an empty line.
+ */
+static enum mbx_status
+boundary(struct mailbox *mb, off_t off, off_t size)
+{
+	unsigned char b[8];
+	size_t k = off < 3 ? (size_t)off : 3;
+	ssize_t want = (ssize_t)k + 5;
+
+	if (off == 0 || off == size) {
+		return MBX_OK;
+	}
+	if (size - off < 5) {
+		return MBX_CHANGED;
+	}
+	if (mailbox_read(mb, b, (size_t)want, off - (off_t)k) != want) {
+		return refuse(mb, MBX_TEMP, "mailbox read error");
+	}
+	if (memcmp(b + k, "From ", 5) != 0 || b[k - 1] != '\n') {
+		return MBX_CHANGED;
+	}
+	if (k == 1 || b[k - 2] == '\n' ||
+	    (b[k - 2] == '\r' && (k == 2 || b[k - 3] == '\n'))) {
+		return MBX_OK;
+	}
+	return MBX_CHANGED;
+}
+
+/*
+ * Whether the deleted messages first..last-1 (neighbours) are still what
+ * was listed, byte for byte, where they were, between two boundaries.
+ */
+static enum mbx_status
+run_holds(struct mailbox *mb, size_t first, size_t last, off_t size)
+{
+	const struct msg *m = &mb->msgs[first];
+	off_t to = region_end(mb->msgs, mb->count, last - 1, mb->end);
+	struct msg *now = NULL;
+	size_t count = 0, k;
+	off_t end;
+	enum mbx_status s;
+
+	s = boundary(mb, m->from, size);
+	if (s == MBX_OK) {
+		s = boundary(mb, to, size);
+	}
+	if (s == MBX_OK) {
+		s = scan_range(mb, m->from, to, &now, &count, &end);
+	}
+	if (s == MBX_OK && (count != last - first || end != to)) {
+		s = MBX_CHANGED;
+	}
+	for (k = 0; s == MBX_OK && k < count; k++) {
+		if (!same_message(&now[k], &m[k])) {
+			s = MBX_CHANGED;
+		}
+	}
+	free(now);
+	return s;
+}
+
+/*
+ * Whether the listing still holds for every byte the update removes. Runs
+ * of deleted messages are checked VERIFY_RUN at a time, so that checking
+ * never costs a second index of the mailbox.
+ */
+static enum mbx_status
+deletions_hold(struct mailbox *mb, off_t size)
+{
+	size_t i = 0, j;
+	enum mbx_status s = MBX_OK;
+
+	while (s == MBX_OK && i < mb->count) {
+		if (!mb->msgs[i].deleted) {
+			i++;
+			continue;
+		}
+		j = i + 1;
+		while (j < mb->count && j - i < VERIFY_RUN &&
+		    mb->msgs[j].deleted) {
+			j++;
+		}
+		s = run_holds(mb, i, j, size);
+		i = j;
+	}
+	mb->cached = 0;
+	return s;
+}
+
+/*
+ * The common case, without indexing the mailbox again: the deleted
+ * messages are where the listing put them; the bytes kept move as they
+ * are, mail appended since the listing included. MBX_CHANGED if not.
+ */
+static enum mbx_status
+update_listed(struct mailbox *mb)
+{
+	struct stat st;
+	enum mbx_status s;
+
+	if (fstat(mb->fd, &st) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox cannot be examined");
+	}
+	if (st.st_size < mb->end || st.st_size > MAILBOX_BYTES_MAX) {
+		return MBX_CHANGED;
+	}
+	s = deletions_hold(mb, st.st_size);
+	if (s != MBX_OK) {
+		return s;
+	}
+	return rewrite(mb, mb->msgs, mb->count, mb->end, st.st_size, 0);
+}
+
+/*
+ * Another program rewrote the mailbox: index it again and find each
+ * deleted message by its content (match_deletions()).
+ */
+static enum mbx_status
+update_rescanned(struct mailbox *mb)
+{
+	struct msg *now = NULL;
+	size_t count = 0;
+	off_t end;
+	enum mbx_status s;
+
+	s = scan_range(mb, 0, -1, &now, &count, &end);
+	if (s == MBX_OK) {
+		s = match_deletions(mb, now, count);
+	}
+	if (s == MBX_OK) {
+		s = rewrite(mb, now, count, end, end, 1);
+	}
+	free(now);
+	return s;
+}
+
 enum mbx_status
 mailbox_update(struct mailbox *mb)
 {
-	struct msg *now = NULL;
-	size_t i, count = 0, deleted = 0;
-	off_t end;
+	size_t i, deleted = 0;
 	enum mbx_status s;
 
 	for (i = 0; i < mb->count; i++) {
@@ -660,15 +823,11 @@ mailbox_update(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	s = scan_range(mb, 0, -1, &now, &count, &end);
-	if (s == MBX_OK) {
-		s = match_deletions(mb, now, count);
-	}
-	if (s == MBX_OK) {
-		s = rewrite(mb, now, count, end);
+	s = update_listed(mb);
+	if (s == MBX_CHANGED) {
+		s = update_rescanned(mb);
 	}
 	lock_release(&mb->lock);
-	free(now);
 	return s;
 }
 

@@ -77,7 +77,9 @@ enum mbx_status mailbox_verify(struct mailbox *, size_t);
 /*
  * Removes the messages marked deleted that can still be identified with
  * certainty (mb->unmatched counts the others, which are kept); mail
- * appended meanwhile stays. Crash-safe: see journal.h.
+ * appended meanwhile stays. Only the deleted messages are read again
+ * while the listing holds for them; else the mailbox is indexed again.
+ * Crash-safe: see journal.h.
  */
 enum mbx_status mailbox_update(struct mailbox *);
 

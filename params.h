@@ -47,6 +47,12 @@
  */
 #define MESSAGES_MAX		1000000
 
+/*
+ * At QUIT, neighbouring deleted messages are checked against the listing
+ * this many at a time: few reads, and no second index of the mailbox.
+ */
+#define VERIFY_RUN		1024
+
 /* Sizes stay far below what 63-bit offsets and decimal replies carry. */
 #define MAILBOX_BYTES_MAX	((long long)1 << 40)
 

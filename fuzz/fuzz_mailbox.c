@@ -1,7 +1,9 @@
 /*
  * fuzz_mailbox: mailbox.c on a real file: mailbox_open() with the lock
  * helper (lockd.c), mailbox_verify() and mailbox_read() of every
- * message, deletions, mailbox_update() through the journal (journal.c),
+ * message, deletions, mailbox_update() (which checks the deleted
+ * messages against the listing, or indexes again when an append makes
+ * them doubtful) through the journal or a mere truncation (journal.c),
  * and a second session that must find exactly the kept messages, byte for
  * byte. One lock helper serves the whole fuzzing process (fuzz.h).
  *

@@ -151,16 +151,22 @@ PATTERNS = {
 
 class Case:
     """A mailbox, the messages a session deletes (0-based), mail appended
-    during the session (before QUIT) and after it (before recovery)."""
+    during the session (before QUIT) and after it (before recovery); edit:
+    another program's rewrite of the mailbox after the DELEs (one that
+    keeps every message identifiable, so that QUIT re-indexes and matches
+    instead of taking the listing's word)."""
 
-    def __init__(self, name, msgs, dele, during=(), after=()):
+    def __init__(self, name, msgs, dele, during=(), after=(), edit=None):
         self.name = name
         self.msgs = list(msgs)
         self.dele = sorted(dele)
         self.during = list(during)
         self.after = list(after)
-        self.kept = [m for i, m in enumerate(self.msgs) if i not in self.dele]
-        self.deleted = [self.msgs[i] for i in self.dele]
+        self.edit = edit
+        self.current = parse(edit(serialize(msgs))) if edit else self.msgs
+        self.kept = [m for i, m in enumerate(self.current)
+                     if i not in self.dele]
+        self.deleted = [self.current[i] for i in self.dele]
 
     def original(self):
         return serialize(self.msgs)
@@ -216,6 +222,8 @@ def run_update(env, case, path, prefix=()):
         else:
             for i in case.dele:
                 s.dele(i + 1)
+            if case.edit:
+                locked_rewrite(env, path, case.edit)
             for m in case.during:
                 locked_append(env, path, m.raw())
             reply = s.quit()
@@ -383,7 +391,7 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
         if os.path.exists(path + ".lock"):
             problems.append("MAILBOX.lock left behind")
         if state == "untouched":
-            if read(path) != serialize(case.msgs + case.during):
+            if read(path) != serialize(case.current + case.during):
                 problems.append("mailbox changed although the journal "
                                 "header was not written")
             if not killed and size_of(path + ".pop3d") != 0:
@@ -396,7 +404,7 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
         problems += recovered(env, path, case.kept + case.during,
                               case.deleted, case.after, exact=True)
     elif state == "untouched":
-        problems += recovered(env, path, case.msgs + case.during, [],
+        problems += recovered(env, path, case.current + case.during, [],
                               case.after, exact=True)
     else:
         problems += recovered(env, path, case.kept + case.during,
@@ -460,6 +468,14 @@ def part_kill_small(env, paths):
                     after=[make_msg(tag + "-a1", 100)])
         inject_faults(env, paths, case, "small, delete %s, mail appended "
                       "after the crash" % pname, KILLS)
+    for pname in ("first", "alternate", "all"):
+        tag = "ke" + pname[:3]
+        case = Case(pname + " +edited+during", small_msgs(tag),
+                    PATTERNS[pname], during=[make_msg(tag + "-d", 300)],
+                    edit=edit_status)
+        inject_faults(env, paths, case, "small, delete %s, Status: added "
+                      "to every message during the session (QUIT indexes "
+                      "again)" % pname, KILLS)
 
 
 def part_kill_big(env, paths):
@@ -582,27 +598,33 @@ def part_identical_redelivery(env, paths):
     # stale_hash, it assumes the truncation did not happen and truncates
     # again. A crash after ftruncate(mailbox) and before the journal is
     # cleared, then a delivery whose first bytes repeat the cut-off tail
-    # exactly (the deleted last message delivered again with the same
-    # From_ line: a duplicate delivery within the same second), makes the
-    # new mail look like the stale tail, and recovery cuts it off.
-    for name, n in (("fsync", 1), ("ftruncate", 2)):
+    # exactly (a duplicate delivery within the same second), makes the new
+    # mail look like the stale tail, and recovery cuts it off.
+    # Deleting the last message is a mere truncation, without a journal;
+    # with a copy of it delivered during the session, the journal moves
+    # that copy to where the deleted one was, and the stale tail is the
+    # copy's old place: the same bytes as the redelivery.
+    for name, n, journaled in (("fsync", 1, False), ("fsync", 1, True),
+                               ("ftruncate", 2, True)):
         for extra in (False, True):
-            msgs = small_msgs("rd%s%d%d" % (name[:2], n, extra))
-            case = Case("last", msgs, [4])
+            msgs = small_msgs("rd%s%d%d%d" % (name[:2], n, extra, journaled))
+            case = Case("last", msgs, [4],
+                        during=[msgs[4]] if journaled else [])
             again = [msgs[4]] + ([make_msg("rd-more-%s%d" % (name, n), 400)]
                                  if extra else [])
             case.after = again
             path, killed = crash_state(env, paths, case, name, n)
             problems = [] if killed else ["the session was not killed"]
-            problems += recovered(env, path, case.kept, case.deleted,
-                                  case.after, exact=True)
+            problems += recovered(env, path, case.kept + case.during,
+                                  case.deleted, case.after, exact=True)
             remove_mailbox(path)
             R.stats["cases"] += 1
             R.problems(problems, "killed at %s #%d (after the mailbox was "
-                       "truncated), then the deleted last message is "
+                       "truncated%s), then the deleted last message is "
                        "delivered again%s: it must be kept" %
-                       (name, n, " followed by another" if extra else ""),
-                       quiet=False)
+                       (name, n, ", a copy of it moved there by the journal"
+                        if journaled else "", " followed by another"
+                        if extra else ""), quiet=False)
 
 
 def part_editor_after_crash(env, paths):

@@ -602,6 +602,24 @@ START_TEST(test_update_deletes_around_message_edited_meanwhile)
 }
 END_TEST
 
+/*
+ * Edits that keep every deleted message where it was, byte for byte, but
+ * make it part of a kept one: the empty line before it became text, or
+ * text now follows it where the next From_ line was expected.
+ */
+START_TEST(test_update_keeps_message_joined_meanwhile)
+{
+	char now[1024];
+
+	edited(now, sizeof(now), "first\n\n", "first\nx\n");
+	check_update_after(now, 2, now, 1);
+	stop_helpers();
+	join(now, sizeof(now), 7);
+	strncat(now, "more of the third\n", sizeof(now) - strlen(now) - 1);
+	check_update_after(now, 4, now, 1);
+}
+END_TEST
+
 /* Messages are found by content when others moved them. */
 START_TEST(test_update_finds_messages_moved_by_another_program)
 {
@@ -910,6 +928,7 @@ mailbox_suite(void)
 	    test_update_keeps_mail_appended_meanwhile,
 	    test_update_keeps_deleted_message_edited_meanwhile,
 	    test_update_deletes_around_message_edited_meanwhile,
+	    test_update_keeps_message_joined_meanwhile,
 	    test_update_finds_messages_moved_by_another_program,
 	    test_update_accepts_changed_status_header,
 	    test_update_with_identical_copies);

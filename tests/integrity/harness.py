@@ -358,10 +358,13 @@ class Trace:
                     if mm:
                         a = int(mm.group(1))
                 self.calls.append((name, fd, a, b))
+        # the journal: the file whose header slot (512 bytes at 0 or 512)
+        # is written; an update that is a mere truncation has none
         self.jfd = None
-        for name, fd, a, _ in self.calls:
-            if name == "ftruncate" and a == 0:
+        for name, fd, a, b in self.calls:
+            if name == "pwrite64" and a == 512 and b in (0, 512):
                 self.jfd = fd
+                break
         # the header slot write: publish() makes the journal count
         self.slot = None
         for i, (name, fd, a, b) in enumerate(self.calls):
