@@ -57,6 +57,7 @@ TEST_DEPS  = check libpam-wrapper libnss-wrapper python3 curl systemd whois \
 	     getmail6 perl stunnel4 haproxy openssl xinetd fail2ban man-db
 DEMO_DEPS  = systemd curl python3 whois
 FUZZ_DEPS  = clang libclang-rt-14-dev
+LINT_DEPS  = clang clang-tidy clang-tools cppcheck valgrind
 
 TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror -g \
 	      -I. $(filter -fsanitize% -fno-%,$(CFLAGS)) $(SANDBOX_CFLAGS) \
@@ -85,9 +86,51 @@ tests/pop3d-probe: main.o $(filter-out sandbox.o,$(OBJS)) \
 deps:
 	@scripts/deps $(BUILD_DEPS) $(TEST_DEPS)
 
+lint-deps:
+	@scripts/deps $(BUILD_DEPS) $(LINT_DEPS)
+
 check: deps
 	$(MAKE) pop3d tests/unit tests/integration tests/pop3d-probe
 	tests/run
+
+# The gates .ci/run adds to "make check" (README.md says what CI runs).
+SRCS	= main.c $(OBJS:.o=.c)
+SCAN_DIR = scan-build-report
+
+# clang-tidy with .clang-tidy and the build's flags, one file per run:
+# given several files, clang-tidy 14 carries its va_list checker's state
+# from one to the next and reports lists that va_start() began as unset.
+check-tidy:
+	@scripts/deps $(BUILD_DEPS) $(LINT_DEPS)
+	@for f in $(SRCS); do \
+	    echo "clang-tidy $$f"; \
+	    clang-tidy --quiet $$f -- $(ALL_CFLAGS) 2>tidy.err || \
+	        { cat tidy.err; rm -f tidy.err; exit 1; }; \
+	done; rm -f tidy.err
+
+# clang's static analyzer on a fresh build; its report stays in SCAN_DIR
+# when it finds something.
+check-scan:
+	@scripts/deps $(BUILD_DEPS) $(LINT_DEPS)
+	rm -rf $(SCAN_DIR) pop3d main.o $(OBJS)
+	scan-build --use-cc=clang --status-bugs -o $(SCAN_DIR) $(MAKE) -j2 pop3d
+	rm -f pop3d main.o $(OBJS)
+
+# PIE, full RELRO, BIND_NOW, stack protector and FORTIFY, checked on the
+# binary as "make install" puts it.
+check-hardening: pop3d
+	@d=$$(mktemp -d) && \
+	    $(MAKE) -s install DESTDIR=$$d >/dev/null && \
+	    scripts/hardening-check $$d$(SBINDIR)/pop3d; \
+	    rc=$$?; rm -rf $$d; exit $$rc
+
+# The unit and integration tests under valgrind's memcheck (tests/valgrind);
+# rebuilt without the seccomp filter, which valgrind's system calls break.
+check-valgrind:
+	@scripts/deps $(BUILD_DEPS) $(TEST_DEPS) $(LINT_DEPS)
+	$(MAKE) -j2 -B SANDBOX=0 pop3d tests/unit tests/integration \
+	    tests/pop3d-probe
+	tests/valgrind
 
 # libFuzzer targets (fuzz/Makefile), FUZZ_SECONDS (default 60) each; "make
 # check" replays their seed corpus under ASan and UBSan.
@@ -111,10 +154,11 @@ demo:
 clean:
 	rm -f pop3d *.o tests/*.o tests/unit tests/integration \
 	    tests/pop3d-probe
-	rm -rf fuzz/build
+	rm -rf fuzz/build $(SCAN_DIR)
 	$(MAKE) -C bench clean
 
-.PHONY: all bench bench-smoke clean check deps demo fuzz
+.PHONY: all bench bench-smoke check check-hardening check-scan check-tidy \
+	check-valgrind clean deps demo fuzz lint-deps
 
 # --- make install / make uninstall (PREFIX, DESTDIR as usual)
 #

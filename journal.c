@@ -462,7 +462,7 @@ range_is(int mfd, off_t off, off_t len, uint64_t want, unsigned char *buf,
 {
 	uint64_t v;
 
-	if (hash_range(mfd, off, len, buf, buflen, &v) == -1) {
+	if (hash_range(mfd, off, len, buf, buflen, &v) != 0) {
 		return -1;
 	}
 	*yes = v == want;

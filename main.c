@@ -13,6 +13,7 @@
  * This file owns main(), the options and the checks of the configuration;
  * the states themselves are pop3d.c's, the credential changes privsep.c's.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -75,7 +76,7 @@ diag(const char *fmt, ...)
 	}
 	fprintf(stderr, "pop3d: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
 }
@@ -221,7 +222,7 @@ config_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", text);
 	diag("%s", text);
@@ -293,6 +294,8 @@ privsep_account(const struct config *cfg)
 	struct passwd *pw;
 	struct stat st;
 
+	/* parse_options() sets both; clang's analyzer cannot tell. */
+	assert(cfg->privsep_user != NULL && cfg->privsep_dir != NULL);
 	if (geteuid() != 0) {
 		return NULL;
 	}
@@ -395,7 +398,7 @@ main(int argc, char **argv)
 
 	parse_options(&cfg, argc, argv);
 	no_core_dumps();
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	log_open(cfg.debug);
 	if (cfg.passwd_file != NULL) {

@@ -64,7 +64,7 @@ limit_prelogin(void)
 	    setrlimit(RLIMIT_FSIZE, &none) == -1) {
 		log_fatal("setrlimit");
 	}
-	signal(SIGXFSZ, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
 }
 
 void

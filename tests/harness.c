@@ -33,6 +33,15 @@
 #define OTHER_ID	64990
 
 #define ENV_MAX		20
+#define WRAP_MAX	32	/* words of POP3D_WRAPPER */
+#define EXEC_MAX	(WRAP_MAX + 64)	/* and pop3d's argv, up to 32 */
+
+/* POP3D_WRAPPER, split at spaces: run in front of pop3d (tests/valgrind). */
+static struct {
+	char	 buf[2048];
+	char	*argv[WRAP_MAX];
+	size_t	 n;
+} wrap;
 
 struct world W;
 
@@ -115,6 +124,25 @@ find_pop3d(void)
 	fit(W.probe, sizeof(W.probe), "%s/pop3d-probe", dir);
 	if (access(W.pop3d, X_OK) == -1) {
 		die("%s: %s (make pop3d first)", W.pop3d, strerror(errno));
+	}
+}
+
+static void
+find_wrapper(void)
+{
+	const char *env = getenv("POP3D_WRAPPER");
+	char *w, *save;
+
+	if (env == NULL) {
+		return;
+	}
+	fit(wrap.buf, sizeof(wrap.buf), "%s", env);
+	for (w = strtok_r(wrap.buf, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (wrap.n == WRAP_MAX) {
+			die("POP3D_WRAPPER: more than %d words", WRAP_MAX);
+		}
+		wrap.argv[wrap.n++] = w;
 	}
 }
 
@@ -288,6 +316,7 @@ harness_init(void)
 {
 	umask(022);
 	find_pop3d();
+	find_wrapper();
 	choose_user();
 	make_dirs();
 	write_accounts();
@@ -466,6 +495,28 @@ build_env(char **env, int flags)
 	}
 }
 
+/* Execs argv, behind the wrapper if there is one; returns on failure. */
+static void
+exec_pop3d(char **argv, char **env)
+{
+	char *full[EXEC_MAX];
+	size_t n = 0;
+
+	if (wrap.n == 0) {
+		execve(argv[0], argv, env);
+		return;
+	}
+	while (n < wrap.n) {
+		full[n] = wrap.argv[n];
+		n++;
+	}
+	while (*argv != NULL && n < EXEC_MAX - 1) {
+		full[n++] = *argv++;
+	}
+	full[n] = NULL;
+	execvpe(full[0], full, env);
+}
+
 /* pop3d with in, out and err as its fds 0, 1 and 2, and nothing else. */
 pid_t
 spawn(char **argv, int flags, int in, int out, int err)
@@ -482,7 +533,7 @@ spawn(char **argv, int flags, int in, int out, int err)
 			_exit(126);
 		}
 		close_range(3, ~0U, 0);
-		execve(argv[0], argv, env);
+		exec_pop3d(argv, env);
 		_exit(127);
 	}
 	return pid;

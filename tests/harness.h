@@ -40,6 +40,14 @@
 /* Per test, in seconds; CK_TIMEOUT_MULTIPLIER scales it. */
 #define TEST_TIMEOUT	40
 
+/*
+ * The tag of test cases that cannot pass with pop3d under a wrapper such
+ * as valgrind: an upper bound on time, a census of /proc/PID/fd (which
+ * would count valgrind's own descriptors). tests/valgrind leaves them out
+ * (CK_EXCLUDE_TAGS); make check runs them.
+ */
+#define TAG_UNWRAPPED	"unwrapped"
+
 struct world {
 	int	 root;			/* run as root: privsep for real */
 	char	 dir[64];		/* everything lives below here */
@@ -57,7 +65,12 @@ struct world {
 
 extern struct world W;
 
-/* Builds the world (in main, before the suites); exits on failure. */
+/*
+ * Builds the world (in main, before the suites); exits on failure. The
+ * environment may name the binary (POP3D=path) and a command to run it
+ * under (POP3D_WRAPPER="valgrind --opt ...", words split at spaces and
+ * put in front of pop3d's argv; see tests/valgrind).
+ */
 void	harness_init(void);
 
 /* Removes it, and the runtime copies pam_wrapper left behind. */

@@ -496,6 +496,7 @@ maildrop_suite(void)
 	Suite *s = suite_create("maildrop");
 	TCase *bytes = test_case("bytes");
 	TCase *files = test_case("files");
+	TCase *timing = test_case("timing");
 
 	tcase_add_test(bytes, test_sizes_lf);
 	tcase_add_test(bytes, test_sizes_crlf);
@@ -518,8 +519,10 @@ maildrop_suite(void)
 	tcase_add_test(files, test_mailbox_fcntl_locked);
 	tcase_add_test(files, test_mailbox_dot_locked);
 	tcase_add_test(files, test_stale_dot_lock);
-	tcase_add_test(files, test_second_session);
+	tcase_set_tags(timing, TAG_UNWRAPPED);
+	tcase_add_test(timing, test_second_session);
 	suite_add_tcase(s, bytes);
 	suite_add_tcase(s, files);
+	suite_add_tcase(s, timing);
 	return s;
 }

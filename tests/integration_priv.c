@@ -308,16 +308,19 @@ Suite *
 privilege_suite(void)
 {
 	Suite *s = suite_create("privilege");
-	TCase *tc;
+	TCase *tc, *fds;
 
 	if (!W.root) {
 		return s;
 	}
 	tc = test_case("processes");
-	tcase_add_test(tc, test_prelogin_child_confined);
 	tcase_add_loop_test(tc, test_session_credentials, 0, 2);
 	tcase_add_test(tc, test_spool_group);
-	tcase_add_test(tc, test_session_descriptors);
+	fds = test_case("descriptors");
+	tcase_set_tags(fds, TAG_UNWRAPPED);
+	tcase_add_test(fds, test_prelogin_child_confined);
+	tcase_add_test(fds, test_session_descriptors);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, fds);
 	return s;
 }
