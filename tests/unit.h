@@ -27,6 +27,7 @@ Suite	*proto_suite(void);
 Suite	*proxy_suite(void);
 Suite	*sasl_suite(void);
 Suite	*top_suite(void);
+Suite	*window_suite(void);
 
 /* Adds the tests named (START_TEST names) to a test case. */
 void	unit_add_tests(TCase *, const TTest *const *, size_t);
