@@ -1029,6 +1029,7 @@ mailbox_suite(void)
 	Suite *s = suite_create("mailbox");
 	TCase *path = tcase_create("mailbox_path");
 	TCase *open = tcase_create("mailbox_open");
+	TCase *cut = tcase_create("mailbox_open_truncated");
 	TCase *upd = tcase_create("mailbox_update");
 	TCase *ver = tcase_create("mailbox_verify");
 
@@ -1047,9 +1048,14 @@ mailbox_suite(void)
 	    test_open_respects_dotlock_of_another_program,
 	    test_open_breaks_stale_dotlock,
 	    test_open_indexes_and_reads_messages,
-	    test_open_indexes_through_windows_as_in_one_piece,
-	    test_open_survives_truncation_while_indexing);
+	    test_open_indexes_through_windows_as_in_one_piece);
 	suite_add_tcase(s, open);
+	tcase_add_unchecked_fixture(cut, make_dir, remove_dir);
+	tcase_add_checked_fixture(cut, begin_test, end_test);
+	tcase_set_tags(cut, TAG_SIGBUS);
+	tcase_set_timeout(cut, 30);
+	ADD_TESTS(cut, test_open_survives_truncation_while_indexing);
+	suite_add_tcase(s, cut);
 	tcase_add_unchecked_fixture(upd, make_dir, remove_dir);
 	tcase_add_checked_fixture(upd, begin_test, end_test);
 	ADD_TESTS(upd, test_update_deletes_exactly_the_marked_messages,
