@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
+#include "window.h"
 
 static int
 append(char *out, size_t outlen, size_t *o, const char *s, size_t n)
@@ -271,6 +272,94 @@ mailbox_read(struct mailbox *mb, void *buf, size_t len, off_t off)
 }
 
 /*
+ * The mailbox's size, or 0 when fstat fails (every read goes through buf
+ * then, and a real error shows there).
+ */
+static off_t
+file_size(const struct mailbox *mb)
+{
+	struct stat st;
+
+	return fstat(mb->fd, &st) == -1 ? 0 : st.st_size;
+}
+
+/*
+ * The bytes of the mailbox from off, *got of them: mapped in place while
+ * more than a buffer is left before size (a long scan), else read into
+ * buf, where a short region stays for RETR. *eof when they reach to, or
+ * the end of the file. NULL on a read error.
+ */
+static const unsigned char *
+fetch(struct mailbox *mb, struct window *w, off_t off, off_t to, off_t size,
+    size_t *got, int *eof)
+{
+	const unsigned char *p;
+	size_t want = READ_BUFFER;
+	ssize_t n;
+
+	if (size - off > READ_BUFFER) {
+		p = window_map(w, mb->fd, off, size - off > WINDOW_BYTES ?
+		    WINDOW_BYTES : (size_t)(size - off), got);
+		if (p != NULL) {
+			*eof = to != -1 && off + (off_t)*got >= to;
+			return p;
+		}
+	}
+	window_unmap(w);
+	if (to != -1 && (off_t)want > to - off) {
+		want = (size_t)(to - off);
+	}
+	n = mailbox_read(mb, mb->buf, want, off);
+	if (n == -1) {
+		return NULL;
+	}
+	*got = (size_t)n;
+	*eof = (size_t)n < want || (to != -1 && off + n >= to);
+	return mb->buf;
+}
+
+/*
+ * Hands [from, to) of the mailbox (to == -1: up to its end) to s; *end:
+ * where the bytes ended. What mbox_scan() leaves of a piece (a line not
+ * yet ended) is fetched again at the front of the next.
+ */
+static enum mbx_status
+feed(struct mailbox *mb, struct scan *s, off_t from, off_t to, off_t *end)
+{
+	struct window w = { NULL, 0 };
+	const unsigned char *p;
+	off_t off = from, size = file_size(mb);
+	enum mbx_status st = MBX_OK;
+	ssize_t used;
+	size_t got;
+	int eof = 0;
+
+	if (to != -1 && to < size) {
+		size = to;
+	}
+	while (!eof && st == MBX_OK) {
+		p = fetch(mb, &w, off, to, size, &got, &eof);
+		if (p == NULL) {
+			st = refuse(mb, MBX_TEMP, "mailbox read error");
+			break;
+		}
+		used = mbox_scan(s, p, got, off, eof);
+		if (window_lost()) {
+			st = refuse(mb, MBX_TEMP, "mailbox shrank or failed "
+			    "while being read");
+		} else if (used == -1 || off + used > MAILBOX_BYTES_MAX) {
+			st = refuse(mb, MBX_PERM, "mailbox has too many "
+			    "messages");
+		} else {
+			off += used;
+		}
+	}
+	window_unmap(&w);
+	*end = off;
+	return st;
+}
+
+/*
  * Indexes [from, to) of the mailbox (to == -1: up to its end), which
  * starts at a message boundary, into *msgs.
  */
@@ -279,10 +368,7 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
     size_t *count, off_t *end)
 {
 	struct scan *s = mbox_scan_new();
-	size_t have = 0, want, got;
-	ssize_t n, used;
-	off_t off = from;
-	int eof = 0;
+	enum mbx_status st;
 
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
@@ -291,30 +377,12 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 		mbox_scan_want_xuidl(s);
 	}
 	mb->cached = 0;
-	while (!eof) {
-		want = READ_BUFFER - have;
-		if (to != -1 && (off_t)want > to - off - (off_t)have) {
-			want = (size_t)(to - off - (off_t)have);
-		}
-		n = mailbox_read(mb, mb->buf + have, want, off + (off_t)have);
-		if (n == -1) {
-			mbox_scan_free(s);
-			return refuse(mb, MBX_TEMP, "mailbox read error");
-		}
-		got = have + (size_t)n;
-		eof = (size_t)n < want || got < READ_BUFFER ||
-		    (to != -1 && off + (off_t)got >= to);
-		used = mbox_scan(s, mb->buf, got, off, eof);
-		if (used == -1 || off + used > MAILBOX_BYTES_MAX) {
-			mbox_scan_free(s);
-			return refuse(mb, MBX_PERM, "mailbox has too many messages");
-		}
-		memmove(mb->buf, mb->buf + used, got - (size_t)used);
-		have = got - (size_t)used;
-		off += used;
+	st = feed(mb, s, from, to, end);
+	if (st != MBX_OK) {
+		mbox_scan_free(s);
+		return st;
 	}
-	*end = off;
-	*msgs = mbox_scan_finish(s, off, count);
+	*msgs = mbox_scan_finish(s, *end, count);
 	if (mb->scan_xuidl) {
 		mb->xuidl_pool = mbox_scan_take_pool(s);
 		mb->scan_xuidl = 0;

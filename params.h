@@ -27,6 +27,14 @@
 #define READ_BUFFER		(256 * 1024)
 
 /*
+ * A long scan (login, the checks at QUIT) reads the page cache through
+ * mapped windows of this size instead: large enough that mapping costs
+ * little per byte, small enough that the pages mapped at once add little
+ * to the memory of the session.
+ */
+#define WINDOW_BYTES		(1024 * 1024)
+
+/*
  * A SASL response line (RFC 5034 section 4 lifts the 255-octet limit for
  * them): room for PLAIN's two names and a password in base64.
  */

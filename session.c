@@ -279,6 +279,7 @@ sess_quit(struct pop3 *p, const struct cmd *c)
 
 	(void)c;
 	sigfillset(&all);
+	sigdelset(&all, SIGBUS);	/* window.c recovers from it */
 	sigprocmask(SIG_BLOCK, &all, &old);
 	s = mailbox_update(&p->mbox);
 	if (s != MBX_OK) {

@@ -895,6 +895,25 @@ class Bench:
             self.samples.get(("scan-" + ref_role, "ref"),
                              [float("nan")])[-1]))
 
+    def measure_disk_ref(self, scen, kind):
+        """What the DELE rows cannot avoid, on a fresh copy beside the
+        mailboxes: one synced copy of it, or its truncation."""
+        path = os.path.join(os.path.dirname(self.mail_path(MAIN_USER)),
+                            ".pop3d-bench-ref")
+        copy_file(self.boxes["large"], path, 0, 0, 0o600)
+        p = run([POPBENCH, kind, path], check=False)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        res = dict(i.split("=", 1) for i in p.stdout.split() if "=" in i)
+        if res.get("ok") == "1":
+            self.record(kind + "-large", "ref", float(res["total"]), res)
+        else:
+            self.failed(kind + "-large", "ref", p.stdout.strip())
+        log("  %-10s %-8s %s=%s s" % (scen, "ref", kind,
+                                      res.get("total", "?")))
+
     def note_once(self, text):
         if text not in self.notes:
             self.notes.append(text)
@@ -916,12 +935,15 @@ class Bench:
             k = rnd % len(self.servers)
             order = self.servers[k:] + self.servers[:k]
             for scen, role, mode in SCENARIOS:
-                refs = {"stat": "large", "retr": "medium"}
+                refs = {"stat": "large", "retr": "medium",
+                        "dele1": "rewrite", "deleall": "truncate"}
                 members = list(order)
                 if scen in refs:
                     members.insert(rnd % (len(members) + 1), refs[scen])
                 for m in members:
-                    if isinstance(m, str):
+                    if m in ("rewrite", "truncate"):
+                        self.measure_disk_ref(scen, m)
+                    elif isinstance(m, str):
                         self.measure_ref(scen, m)
                     else:
                         self.measure(scen, role, mode, m)
@@ -1064,11 +1086,13 @@ class Bench:
             ("TOP n 0 for every message, one at a time", "top", "medium",
              "/s", 1, ""),
             ("DELE 1 + QUIT: QUIT until +OK (rewrite)", "dele1", "large", "s",
-             -1, ""),
+             -1, "one synced copy of the file %s s" % fmt(
+                 self.median("rewrite-large", "ref"), "s")),
             ("DELE 1 + QUIT: whole session", "dele1-total", "large", "s", -1,
              ""),
             ("DELE all + QUIT: QUIT until +OK", "deleall", "large", "s", -1,
-             ""),
+             "ftruncate to 0 + fsync %s s" % fmt(
+                 self.median("truncate-large", "ref"), "s")),
             ("DELE all + QUIT: whole session", "deleall-total", "large", "s",
              -1, ""),
             ("%d sequential sessions (login + STAT + QUIT)" % sz["sessions"],
@@ -1134,7 +1158,9 @@ class Bench:
             "the login. Physical reference, measured in the same rounds: the "
             "mailbox file streamed by `cat` through the same launcher and "
             "client, and a bare read(256 KiB)+memchr scan of it from the page "
-            "cache." % (self.rounds_done, "" if self.rounds_done == 1 else
+            "cache; for the DELE rows, on a fresh copy beside the mailboxes, "
+            "one copy of it written and fdatasync()ed, and its truncation to "
+            "0 bytes with fsync()." % (self.rounds_done, "" if self.rounds_done == 1 else
                         "s"))
         if self.failures or self.notes or self.partial:
             out.append("")

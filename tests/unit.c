@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	sasl_suite,
 	apop_suite,
 	proxy_suite,
+	window_suite,
 };
 
 int

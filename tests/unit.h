@@ -27,6 +27,15 @@ Suite	*proto_suite(void);
 Suite	*proxy_suite(void);
 Suite	*sasl_suite(void);
 Suite	*top_suite(void);
+Suite	*window_suite(void);
+
+/*
+ * Cases of tests that truncate a file under a mapped window. valgrind
+ * turns the SIGBUS this raises into a SIGSEGV at a wrong address, so
+ * tests/valgrind leaves them out; make check runs them natively and
+ * under ASan.
+ */
+#define TAG_SIGBUS	"sigbus"
 
 /* Adds the tests named (START_TEST names) to a test case. */
 void	unit_add_tests(TCase *, const TTest *const *, size_t);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -819,6 +820,131 @@ START_TEST(test_verify_region_of_read_buffer_without_final_newline)
 }
 END_TEST
 
+/*
+ * A mailbox of several windows: messages of pseudo-random sizes, so that
+ * From_ lines, CRLFs and line ends fall on and around window and page
+ * boundaries, one body line longer than a window, and a From_ line at
+ * exactly 1 MiB. Returns its bytes (the caller frees them).
+ */
+static unsigned char *
+write_windows_mailbox(size_t *len)
+{
+	size_t cap = 5 * WINDOW_BYTES, n = 0, body, i;
+	unsigned char *b = malloc(cap);
+	unsigned int x = 12345;
+	int k;
+
+	ck_assert_ptr_nonnull(b);
+	for (k = 0; n < 4 * WINDOW_BYTES; k++) {
+		n += (size_t)snprintf((char *)b + n, cap - n, "From a@b Mon Jan "
+		    "1 00:00:%02d 2024\nSubject: %d\nStatus: RO\n\n", k % 60, k);
+		x = x * 1103515245 + 12345;
+		body = k == 7 ? WINDOW_BYTES + WINDOW_BYTES / 2 :
+		    (x >> 8) % 200000;
+		if (n < WINDOW_BYTES && n + body + 4 > WINDOW_BYTES) {
+			body = WINDOW_BYTES - n - 2;
+		}
+		for (i = 0; i < body; i++) {
+			b[n + i] = i % 61 == 60 ? '\n' : i % 61 == 59 && k % 3 == 0 ?
+			    '\r' : i % 61 == 0 ? 'F' : 'a';
+		}
+		n += body;
+		b[n++] = '\n';
+		b[n++] = '\n';
+	}
+	write_file("mbox", b, n, 0600);
+	*len = n;
+	return b;
+}
+
+static void
+check_same_msg(const struct msg *a, const struct msg *b, size_t i)
+{
+	ck_assert_msg(a->from == b->from && a->start == b->start &&
+	    a->len == b->len && a->size == b->size && a->dup == b->dup &&
+	    memcmp(a->hash, b->hash, sizeof(a->hash)) == 0,
+	    "message %zu differs", i + 1);
+}
+
+/*
+ * Indexing reads a long mailbox through mapped windows; the index is the
+ * one mbox_scan() makes of the whole file in one piece.
+ */
+START_TEST(test_open_indexes_through_windows_as_in_one_piece)
+{
+	struct scan *sc = mbox_scan_new();
+	struct mailbox mb;
+	struct msg *want;
+	unsigned char *b;
+	size_t len, count, i;
+
+	b = write_windows_mailbox(&len);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_int_eq(mbox_scan(sc, b, len, 0, 1), (ssize_t)len);
+	want = mbox_scan_finish(sc, (off_t)len, &count);
+	mbox_scan_free(sc);
+	free(b);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_gt(count, 20);
+	ck_assert_uint_eq(mb.count, count);
+	ck_assert_int_eq(mb.end, (off_t)len);
+	for (i = 0; i < count; i++) {
+		check_same_msg(&mb.msgs[i], &want[i], i);
+	}
+	for (i = 0; i < count; i++) {
+		mb.msgs[i].deleted = i % 2 == 0;
+	}
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	ck_assert_uint_eq(mb.unmatched, 0);
+	mailbox_close(&mb);
+	free(want);
+}
+END_TEST
+
+/*
+ * An editor that ignores the locks truncates and rewrites the mailbox
+ * again and again while sessions index it: some of them find it shrunk
+ * under a mapped window; each gets a status, none is killed, and the
+ * index of those that succeed is the file's.
+ */
+START_TEST(test_open_survives_truncation_while_indexing)
+{
+	struct mailbox mb;
+	enum mbx_status st;
+	unsigned char *b;
+	size_t len, count = 0, lost = 0, tries;
+	int status, fd;
+	pid_t pid;
+
+	b = write_windows_mailbox(&len);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		fd = open(path_of("mbox", 0), O_WRONLY | O_CLOEXEC);
+		for (;;) {
+			if (fd == -1 || ftruncate(fd, 4096) == -1 ||
+			    pwrite(fd, b, len, 0) != (ssize_t)len) {
+				_exit(1);
+			}
+		}
+	}
+	for (tries = 0; tries < 2000 && lost < 3; tries++) {
+		st = mailbox_open(&mb, path_of("mbox", 1), start_helper(), 0);
+		ck_assert_msg(st == MBX_OK || st == MBX_TEMP || st == MBX_CHANGED,
+		    "status %d (%s)", st, mb.problem);
+		lost += st == MBX_TEMP && strstr(mb.problem, "shrank") != NULL;
+		count += st == MBX_OK;
+		mailbox_close(&mb);
+		stop_helpers();
+	}
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	free(b);
+	ck_assert_msg(lost > 0, "no truncation seen in %zu sessions (%zu ok)",
+	    tries, count);
+}
+END_TEST
+
 struct path_case {
 	const char	*tmpl;
 	const char	*user;
@@ -903,6 +1029,7 @@ mailbox_suite(void)
 	Suite *s = suite_create("mailbox");
 	TCase *path = tcase_create("mailbox_path");
 	TCase *open = tcase_create("mailbox_open");
+	TCase *cut = tcase_create("mailbox_open_truncated");
 	TCase *upd = tcase_create("mailbox_update");
 	TCase *ver = tcase_create("mailbox_verify");
 
@@ -920,8 +1047,15 @@ mailbox_suite(void)
 	    test_open_second_session_is_in_use,
 	    test_open_respects_dotlock_of_another_program,
 	    test_open_breaks_stale_dotlock,
-	    test_open_indexes_and_reads_messages);
+	    test_open_indexes_and_reads_messages,
+	    test_open_indexes_through_windows_as_in_one_piece);
 	suite_add_tcase(s, open);
+	tcase_add_unchecked_fixture(cut, make_dir, remove_dir);
+	tcase_add_checked_fixture(cut, begin_test, end_test);
+	tcase_set_tags(cut, TAG_SIGBUS);
+	tcase_set_timeout(cut, 30);
+	ADD_TESTS(cut, test_open_survives_truncation_while_indexing);
+	suite_add_tcase(s, cut);
 	tcase_add_unchecked_fixture(upd, make_dir, remove_dir);
 	tcase_add_checked_fixture(upd, begin_test, end_test);
 	ADD_TESTS(upd, test_update_deletes_exactly_the_marked_messages,
