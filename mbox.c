@@ -23,9 +23,18 @@
 #else
 #define hash_update	XXH3_128bits_update
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "mbox.h"
 #include "params.h"
+
+/*
+ * For what runs once a line or once 64 bytes; and so that the scanner
+ * built for each kind of CPU below makes its masks inline.
+ */
+#define ALWAYS_INLINE	inline __attribute__((always_inline))
 
 #define DUP_MAX		0xffffffU
 #if MESSAGES_MAX > DUP_MAX
@@ -200,21 +209,11 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 	m->xuidl = (unsigned int)(s->pool_len - (end - start) - 1) + 1;
 }
 
-/* Called for every header line: the first letter rules out most. */
 static int
-is_volatile_header(const unsigned char *p, size_t len)
+is_volatile_name(const unsigned char *p, size_t len)
 {
 	const struct header *h;
 
-	switch (p[0] | 0x20) {
-	case 'c':
-	case 'l':
-	case 's':
-	case 'x':
-		break;
-	default:
-		return 0;
-	}
 	for (h = volatile_headers; h < volatile_headers + VOLATILE_HEADERS;
 	    h++) {
 		if (len > h->len && p[h->len] == ':' &&
@@ -223,6 +222,21 @@ is_volatile_header(const unsigned char *p, size_t len)
 		}
 	}
 	return 0;
+}
+
+/* Called for every header line: the first letter rules out most. */
+static ALWAYS_INLINE int
+is_volatile_header(const unsigned char *p, size_t len)
+{
+	switch (p[0] | 0x20) {
+	case 'c':
+	case 'l':
+	case 's':
+	case 'x':
+		return is_volatile_name(p, len);
+	default:
+		return 0;
+	}
 }
 
 static struct msg *
@@ -403,84 +417,6 @@ continue_line(struct scan *s, const unsigned char *p, size_t n, int has_lf)
 	count_line(s, p, n, has_lf);
 }
 
-/*
- * A body is looked at 64 bytes at a time: how many LFs have no CR before
- * them (they go out as CRLF), and does a line in them start with 'F'
- * (only then is a closer look needed)? scan_groups() adds the bare LFs
- * of n groups from b on (b[-1] must be readable) to *bare and returns
- * the index of the first group with such a line (its LFs included), or
- * n. Written with the compiler's vector types; on x86-64 it is built for
- * SSE2 and for AVX2, and the loader picks what the CPU has.
- */
-typedef unsigned char bytes32 __attribute__((vector_size(32)));
-
-#if defined(__x86_64__)
-#define FOR_EACH_CPU	__attribute__((target_clones("avx2", "default")))
-#else
-#define FOR_EACH_CPU
-#endif
-
-typedef uint64_t words4 __attribute__((vector_size(32)));
-
-/* The sum of the 32 byte counters in c. */
-static size_t
-byte_sum(const bytes32 *c)
-{
-	const uint64_t even = 0x00ff00ff00ff00ffULL;
-	words4 w = (words4)*c;
-	uint64_t x = 0;
-	unsigned int i;
-
-	for (i = 0; i < 4; i++) {
-		x += (w[i] & even) + ((w[i] >> 8) & even);
-	}
-	return (size_t)((x * 0x0001000100010001ULL) >> 48);
-}
-
-/*
- * Every byte counter grows by at most 2 a group: they are added up
- * before any can pass 255.
- */
-#define GROUPS_PER_SUM	120
-
-/* Does any byte of x differ from 0? */
-static int
-any_set(const bytes32 *x)
-{
-	words4 w = (words4)*x;
-
-	return (w[0] | w[1] | w[2] | w[3]) != 0;
-}
-
-FOR_EACH_CPU
-static size_t
-scan_groups(const unsigned char *b, size_t n, size_t *bare)
-{
-	bytes32 v, before, count, cand;
-	size_t i = 0, j, k;
-
-	while (i < n) {
-		count = (bytes32){ 0 };
-		for (k = 0; k < GROUPS_PER_SUM && i < n; k++, i++, b += 64) {
-			cand = (bytes32){ 0 };
-			for (j = 0; j < 64; j += 32) {
-				memcpy(&v, b + j, sizeof(v));
-				memcpy(&before, b + j - 1, sizeof(before));
-				count += (bytes32)(v == '\n') &
-				    ~(bytes32)(before == '\r') & 1;
-				cand |= (bytes32)(v == 'F') &
-				    (bytes32)(before == '\n');
-			}
-			if (any_set(&cand)) {
-				*bare += byte_sum(&count);
-				return i;
-			}
-		}
-		*bare += byte_sum(&count);
-	}
-	return n;
-}
-
 /* x starts a line after p, which starts one too: is the line before empty? */
 static int
 follows_empty_line(const unsigned char *p, const unsigned char *x)
@@ -497,76 +433,96 @@ starts_from_line(const unsigned char *x, const unsigned char *end)
 	return end - x >= 5 && memcmp(x, "From ", 5) == 0;
 }
 
-/* The LFs in (x, end) without a CR before them. */
-static size_t
-bare_lfs(const unsigned char *x, const unsigned char *end)
-{
-	size_t n = 0;
+/*
+ * Text in bulk is looked at 64 bytes at a time, as three masks whose
+ * bit i says that byte i is an LF, a CR or an 'F'. In a body they give
+ * the LFs with no CR before them (they go out as CRLF) and the lines
+ * that start with 'F' (only those need a closer look); in a header, the
+ * ends of its lines. The masks are made with the widest vectors the CPU
+ * has (AVX-512BW, AVX2, SSE2, which every x86-64 has) or in plain C
+ * elsewhere: the code that uses them is written once, built for each,
+ * and bulk() picks at run time.
+ */
+struct group {
+	uint64_t	lf;
+	uint64_t	cr;
+	uint64_t	f;
+};
 
-	for (x++; x < end; x++) {
-		n += *x == '\n' && x[-1] != '\r';
+typedef struct group (*group_fn)(const unsigned char *);
+
+/* What a group hands on to the next: its last byte was an LF, a CR. */
+struct carry {
+	uint64_t	lf;
+	uint64_t	cr;
+};
+
+/* The From_ line after an empty line among the candidates at b, or NULL. */
+static const unsigned char *
+separator_among(const unsigned char *p, const unsigned char *b,
+    uint64_t cand, const unsigned char *end)
+{
+	const unsigned char *x;
+
+	for (; cand != 0; cand &= cand - 1) {
+		x = b + __builtin_ctzll(cand);
+		if (follows_empty_line(p, x) && starts_from_line(x, end)) {
+			return x;
+		}
 	}
-	return n;
+	return NULL;
 }
 
 /*
- * The group at b, whose last byte is before limit; a copy when it is the
- * first (nothing before p may be read) or a short last one.
+ * The group g at b: adds its bare LFs to *bare and returns the separator
+ * in it, or NULL; then only the bare LFs before the separator count.
  */
-static size_t
-scan_group(const unsigned char *p, const unsigned char *b,
-    const unsigned char *limit, size_t *bare)
+static ALWAYS_INLINE const unsigned char *
+group_step(struct group g, struct carry *c, const unsigned char *p,
+    const unsigned char *b, const unsigned char *end, size_t *bare)
 {
-	unsigned char copy[1 + 64];
+	uint64_t lone = g.lf & ~(g.cr << 1 | c->cr);
+	uint64_t cand = g.f & (g.lf << 1 | c->lf);
+	const unsigned char *x = NULL;
 
-	if (b != p && limit - b >= 64) {
-		return scan_groups(b, 1, bare);
+	if (cand != 0) {
+		x = separator_among(p, b, cand, end);
+		if (x != NULL) {
+			lone &= ((uint64_t)1 << (x - b)) - 1;
+		}
 	}
-	memset(copy, 0, sizeof(copy));
-	if (b != p) {
-		copy[0] = b[-1];
-	}
-	memcpy(copy + 1, b, (size_t)(limit - b < 64 ? limit - b : 64));
-	return scan_groups(copy + 1, 1, bare);
+	*bare += (size_t)__builtin_popcountll(lone);
+	c->lf = g.lf >> 63;
+	c->cr = g.cr >> 63;
+	return x;
 }
 
 /*
  * The first From_ line after an empty line in (p, limit), whole lines
  * from p on, or limit; adds the LFs before it that go out as CRLF to
- * *bare.
+ * *bare. Nothing before p is read: p starts a line, so the byte before
+ * it counts as neither LF nor CR. A short last group is read from a copy
+ * padded with NULs, which are neither.
  */
-static const unsigned char *
-find_separator(const unsigned char *p, const unsigned char *limit,
-    const unsigned char *end, size_t *bare)
+static ALWAYS_INLINE const unsigned char *
+find_separator(group_fn masks, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, size_t *bare)
 {
-	const unsigned char *b = p, *x, *stop;
-	size_t n, k;
+	struct carry c = { 0, 0 };
+	const unsigned char *b, *x = NULL;
+	unsigned char tail[64];
+	size_t n = 0;
 
-	while (b < limit) {
-		n = (size_t)(limit - b) / 64;
-		if (b == p || n == 0) {
-			n = 1;
-			k = scan_group(p, b, limit, bare);
-		} else {
-			k = scan_groups(b, n, bare);
-		}
-		if (k == n) {
-			b = (size_t)(limit - b) > 64 * n ? b + 64 * n : limit;
-			continue;
-		}
-		b += 64 * k;
-		stop = limit - b > 64 ? b + 64 : limit;
-		for (x = b; x < stop; x++) {
-			if (x > p && *x == 'F' && x[-1] == '\n' &&
-			    follows_empty_line(p, x) &&
-			    starts_from_line(x, end)) {
-				*bare -= bare_lfs(x, stop);
-				return x;
-			}
-		}
-		b = stop;
+	for (b = p; x == NULL && limit - b >= 64; b += 64) {
+		x = group_step(masks(b), &c, p, b, end, &n);
 	}
-	return limit;
+	if (x == NULL && b < limit) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, b, (size_t)(limit - b));
+		x = group_step(masks(tail), &c, p, b, end, &n);
+	}
+	*bare += n;
+	return x != NULL ? x : limit;
 }
 
 /*
@@ -574,14 +530,14 @@ find_separator(const unsigned char *p, const unsigned char *limit,
  * all served and hashed but for an empty last line, which is held back
  * as line_start() does. Returns where the next message starts, or limit.
  */
-static const unsigned char *
-body_run(struct scan *s, const unsigned char *p, const unsigned char *limit,
-    const unsigned char *end, off_t off)
+static ALWAYS_INLINE const unsigned char *
+body_run(group_fn masks, struct scan *s, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, off_t off)
 {
 	const unsigned char *q;
 	size_t bare = 0, blank;
 
-	q = find_separator(p, limit, end, &bare);
+	q = find_separator(masks, p, limit, end, &bare);
 	release_blank(s);
 	if (s->run == NULL) {
 		s->run = p;
@@ -619,7 +575,7 @@ whole_lines_end(const unsigned char *p, const unsigned char *end)
  * a header left out. In a header the line before is never empty, so no
  * From_ line needs looking for.
  */
-static int
+static ALWAYS_INLINE int
 plain_header_line(const struct scan *s, const unsigned char *p,
     const unsigned char *limit)
 {
@@ -632,24 +588,60 @@ plain_header_line(const struct scan *s, const unsigned char *p,
 	return !is_volatile_header(p, (size_t)(limit - p));
 }
 
-/* Whole plain header lines from p, before limit; where they end. */
-static const unsigned char *
-header_run(struct scan *s, const unsigned char *p, const unsigned char *limit)
+/*
+ * The LFs of a header, taken in order from groups read one after the
+ * other: unlike a search from each line start, a read need not wait for
+ * the line before it to be found, so the reads of a header that is not
+ * in the cache yet overlap.
+ */
+struct lf_scan {
+	const unsigned char *b;		/* the group read last */
+	uint64_t	 lf;		/* its LFs not yet passed */
+};
+
+/* The LF that ends the line at p, the one after the last LF taken. */
+static ALWAYS_INLINE const unsigned char *
+next_lf(group_fn masks, struct lf_scan *ls, const unsigned char *p,
+    const unsigned char *limit)
 {
-	struct msg *m = current(s);
 	const unsigned char *nl;
+
+	while (ls->lf == 0) {
+		if (limit - ls->b < 2 * 64) {
+			return memchr(p, '\n', (size_t)(limit - p));
+		}
+		ls->b += 64;
+		ls->lf = masks(ls->b).lf;
+	}
+	nl = ls->b + __builtin_ctzll(ls->lf);
+	ls->lf &= ls->lf - 1;
+	return nl;
+}
+
+/* Whole plain header lines from p, before limit; where they end. */
+static ALWAYS_INLINE const unsigned char *
+header_run(group_fn masks, struct scan *s, const unsigned char *p,
+    const unsigned char *limit)
+{
+	struct lf_scan ls = { p, 0 };
+	const unsigned char *nl;
+	unsigned long long size = 0;
 
 	if (s->run == NULL) {
 		s->run = p;
 	}
+	if (limit - p >= 64) {
+		ls.lf = masks(p).lf;
+	}
 	while (p < limit && plain_header_line(s, p, limit)) {
-		nl = memchr(p, '\n', (size_t)(limit - p));
+		nl = next_lf(masks, &ls, p, limit);
 		if (nl == NULL) {
 			break;
 		}
-		m->size += (size_t)(nl - p) + 1 + (nl[-1] != '\r');
+		size += (size_t)(nl - p) + 1 + (nl[-1] != '\r');
 		p = nl + 1;
 	}
+	current(s)->size += size;
 	s->excluding = 0;
 	s->prev_empty = 0;
 	s->kind = LINE_TEXT;
@@ -661,6 +653,164 @@ header_run(struct scan *s, const unsigned char *p, const unsigned char *limit)
  * Whole lines from p that need no look one at a time go in bulk: plain
  * header lines, and a body up to the next From_ line. Where they end.
  */
+static ALWAYS_INLINE const unsigned char *
+bulk_with(group_fn masks, struct scan *s, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, off_t off)
+{
+	if (s->in_header) {
+		return plain_header_line(s, p, limit) ?
+		    header_run(masks, s, p, limit) : p;
+	}
+	if (s->prev_empty && starts_from_line(p, end)) {
+		return p;
+	}
+	return body_run(masks, s, p, limit, end, off);
+}
+
+#if defined(__x86_64__)
+/* Their counts and bit scans want POPCNT and BMI1, which come with AVX2. */
+#define FOR_AVX512	__attribute__((target("avx512bw,popcnt,bmi")))
+#define FOR_AVX2	__attribute__((target("avx2,popcnt,bmi")))
+
+static ALWAYS_INLINE FOR_AVX512 struct group
+group_avx512(const unsigned char *b)
+{
+	__m512i v = _mm512_loadu_si512((const void *)b);
+	struct group g;
+
+	g.lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+	g.cr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
+	g.f = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('F'));
+	return g;
+}
+
+/* movemask's int holds 32 bits, or 16 for SSE2; they are what we want. */
+static ALWAYS_INLINE FOR_AVX2 uint64_t
+mask_avx2(__m256i lo, __m256i hi, char ch)
+{
+	__m256i k = _mm256_set1_epi8(ch);
+	uint32_t l = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, k));
+	uint32_t h = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, k));
+
+	return (uint64_t)h << 32 | l;
+}
+
+static ALWAYS_INLINE FOR_AVX2 struct group
+group_avx2(const unsigned char *b)
+{
+	__m256i lo = _mm256_loadu_si256((const void *)b);
+	__m256i hi = _mm256_loadu_si256((const void *)(b + 32));
+	struct group g = { mask_avx2(lo, hi, '\n'), mask_avx2(lo, hi, '\r'),
+	    mask_avx2(lo, hi, 'F') };
+
+	return g;
+}
+
+static ALWAYS_INLINE uint64_t
+mask_sse2(__m128i v, __m128i k)
+{
+	return (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k));
+}
+
+/* Unrolled by hand: gcc -O2 would keep four vectors in memory. */
+static ALWAYS_INLINE uint64_t
+mask_sse2x4(const __m128i *v, char ch)
+{
+	__m128i k = _mm_set1_epi8(ch);
+
+	return mask_sse2(v[0], k) | mask_sse2(v[1], k) << 16 |
+	    mask_sse2(v[2], k) << 32 | mask_sse2(v[3], k) << 48;
+}
+
+static ALWAYS_INLINE struct group
+group_sse2(const unsigned char *b)
+{
+	__m128i v[4] = { _mm_loadu_si128((const void *)b),
+	    _mm_loadu_si128((const void *)(b + 16)),
+	    _mm_loadu_si128((const void *)(b + 32)),
+	    _mm_loadu_si128((const void *)(b + 48)) };
+	struct group g = { mask_sse2x4(v, '\n'), mask_sse2x4(v, '\r'),
+	    mask_sse2x4(v, 'F') };
+
+	return g;
+}
+
+static FOR_AVX512 const unsigned char *
+bulk_avx512(struct scan *s, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, off_t off)
+{
+	return bulk_with(group_avx512, s, p, limit, end, off);
+}
+
+static FOR_AVX2 const unsigned char *
+bulk_avx2(struct scan *s, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, off_t off)
+{
+	return bulk_with(group_avx2, s, p, limit, end, off);
+}
+
+static const unsigned char *
+bulk_sse2(struct scan *s, const unsigned char *p,
+    const unsigned char *limit, const unsigned char *end, off_t off)
+{
+	return bulk_with(group_sse2, s, p, limit, end, off);
+}
+#else
+/*
+ * Elsewhere the masks are made in plain C, eight bytes at a time as one
+ * number whose lowest byte is the first.
+ */
+static ALWAYS_INLINE uint64_t
+word_at(const unsigned char *b)
+{
+	uint64_t w;
+
+	memcpy(&w, b, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* 0x80 in each byte of w that is ch, 0 in the others (no carries). */
+static ALWAYS_INLINE uint64_t
+bytes_equal(uint64_t w, unsigned char ch)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x = w ^ (0x0101010101010101ULL * ch);
+
+	return ~(((x & low7) + low7) | x | low7);
+}
+
+/* The top bits of the bytes of t, byte i's as bit i: a gather by product. */
+static ALWAYS_INLINE uint64_t
+top_bits(uint64_t t)
+{
+	return ((t >> 7) * 0x0102040810204080ULL) >> 56;
+}
+
+static ALWAYS_INLINE struct group
+group_plain(const unsigned char *b)
+{
+	struct group g = { 0, 0, 0 };
+	unsigned int i;
+	uint64_t w;
+
+	for (i = 0; i < 8; i++) {
+		w = word_at(b + 8 * i);
+		g.lf |= top_bits(bytes_equal(w, '\n')) << (8 * i);
+		g.cr |= top_bits(bytes_equal(w, '\r')) << (8 * i);
+		g.f |= top_bits(bytes_equal(w, 'F')) << (8 * i);
+	}
+	return g;
+}
+#endif
+
+/*
+ * Where the lines from p that go in bulk end. The CPU's features (and
+ * whether the kernel saves its wide registers) are read before main();
+ * asking costs a load and a test.
+ */
 static const unsigned char *
 bulk(struct scan *s, const unsigned char *p, const unsigned char *limit,
     const unsigned char *end, off_t off)
@@ -668,14 +818,19 @@ bulk(struct scan *s, const unsigned char *p, const unsigned char *limit,
 	if (p >= limit || !s->started || s->mid_line) {
 		return p;
 	}
-	if (s->in_header) {
-		return plain_header_line(s, p, limit) ?
-		    header_run(s, p, limit) : p;
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi")) {
+		if (__builtin_cpu_supports("avx512bw")) {
+			return bulk_avx512(s, p, limit, end, off);
+		}
+		if (__builtin_cpu_supports("avx2")) {
+			return bulk_avx2(s, p, limit, end, off);
+		}
 	}
-	if (s->prev_empty && starts_from_line(p, end)) {
-		return p;
-	}
-	return body_run(s, p, limit, end, off);
+	return bulk_sse2(s, p, limit, end, off);
+#else
+	return bulk_with(group_plain, s, p, limit, end, off);
+#endif
 }
 
 ssize_t

@@ -3,6 +3,7 @@
  * the way mailbox.c feeds it, with buffers of every size: message count,
  * offsets, exact POP3 sizes, content hashes and UIDLs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -421,6 +422,54 @@ START_TEST(test_mbox_separator_at_every_offset)
 }
 END_TEST
 
+/*
+ * Header lines are found 64 bytes at a time too: lines of every length
+ * across those blocks, both line ends, folded lines and a volatile
+ * header (left out of the hash) among them; the first line is _i bytes
+ * longer in each run, which moves the rest across the blocks.
+ */
+START_TEST(test_mbox_long_header_at_every_offset)
+{
+	struct mbuild *m = mb_new();
+	char msg[4096], hashed[4096], line[128], fill[96];
+	size_t k = (size_t)_i, n = 0, h = 0, len, i;
+	unsigned char hash[16];
+	struct msg *msgs;
+	size_t count;
+
+	memset(fill, 'v', sizeof(fill));
+	for (i = 0; i < 32; i++) {
+		len = (size_t)snprintf(line, sizeof(line), "H%02zu: %.*s%s", i,
+		    (int)(i == 0 ? k : i * 13 % 90), fill,
+		    i % 3 == 0 ? "\r\n" : "\n");
+		if (i == 5) {
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+			    " folded\n");
+		}
+		if (i == 10 || i == 20) {
+			len = (size_t)snprintf(line, sizeof(line),
+			    "Status: RO\n\tfolded %zu\n", i);
+		} else {
+			memcpy(hashed + h, line, len);
+			h += len;
+		}
+		memcpy(msg + n, line, len);
+		n += len;
+	}
+	memcpy(msg + n, "\nbody\n", 6);
+	memcpy(hashed + h, "\nbody\n", 6);
+	m->name = "long header";
+	mb_msg(m, FROM_A, msg, n + 6, "\n");
+	MB_MSG(m, FROM_B, "Subject: b\n\nb\n", "");
+	check_mailbox(m);
+	msgs = scan_whole(m, &count);
+	model_hash(FROM_A, (const unsigned char *)hashed, h + 6, hash);
+	ck_assert(memcmp(msgs[0].hash, hash, sizeof(hash)) == 0);
+	free(msgs);
+	free(m);
+}
+END_TEST
+
 /* Checks the UIDL rules of RFC 1939 and returns its length. */
 static size_t
 check_uidl(const struct msg *msg, char uidl[UIDL_MAX + 1])
@@ -631,6 +680,7 @@ mbox_suite(void)
 	    (int)(sizeof(mbox_cases) / sizeof(mbox_cases[0])));
 	tcase_add_test(ix, test_mbox_lines_longer_than_the_buffer);
 	tcase_add_loop_test(ix, test_mbox_separator_at_every_offset, 0, 200);
+	tcase_add_loop_test(ix, test_mbox_long_header_at_every_offset, 0, 64);
 	suite_add_tcase(s, ix);
 	ADD_TESTS(id, test_mbox_identical_messages_get_distinct_uidls,
 	    test_mbox_uidl_of_many_duplicates_stays_short,
