@@ -50,9 +50,40 @@ sess_stat(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
+/* n in decimal, ending just before end; where it starts. */
+static char *
+decimal(char *end, unsigned long long n)
+{
+	do {
+		*--end = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return end;
+}
+
+/*
+ * "N TEXT" and CRLF: a multi-line LIST or UIDL answer has one for every
+ * message (100,000 in a large mailbox), so they are put together here
+ * rather than by printf. text is at most UIDL_MAX bytes.
+ */
+static void
+put_listing_line(struct io *io, size_t n, const char *text, size_t len)
+{
+	char line[20 + 1 + UIDL_MAX + 2];
+	char *start = decimal(line + 20, n), *o = line + 20;
+
+	*o++ = ' ';
+	memcpy(o, text, len);
+	o += len;
+	*o++ = '\r';
+	*o++ = '\n';
+	io_put(io, start, (size_t)(o - start));
+}
+
 enum verdict
 sess_list(struct pop3 *p, const struct cmd *c)
 {
+	char size[20], *start;
 	struct msg *m;
 	size_t i;
 
@@ -66,8 +97,10 @@ sess_list(struct pop3 *p, const struct cmd *c)
 	reply_ok(&p->io, "scan listing follows");
 	for (i = 0; i < p->mbox.count; i++) {
 		if (!p->mbox.msgs[i].deleted) {
-			io_printf(&p->io, "%zu %llu\r\n", i + 1,
+			start = decimal(size + sizeof(size),
 			    p->mbox.msgs[i].size);
+			put_listing_line(&p->io, i + 1, start,
+			    (size_t)(size + sizeof(size) - start));
 		}
 	}
 	io_put(&p->io, ".\r\n", 3);
@@ -93,7 +126,7 @@ sess_uidl(struct pop3 *p, const struct cmd *c)
 	for (i = 0; i < p->mbox.count; i++) {
 		if (!p->mbox.msgs[i].deleted) {
 			mbox_uidl(&p->mbox.msgs[i], p->mbox.xuidl_pool, uidl);
-			io_printf(&p->io, "%zu %s\r\n", i + 1, uidl);
+			put_listing_line(&p->io, i + 1, uidl, strlen(uidl));
 		}
 	}
 	io_put(&p->io, ".\r\n", 3);
