@@ -897,7 +897,7 @@ class Bench:
 
     def measure_disk_ref(self, scen, kind):
         """What the DELE rows cannot avoid, on a fresh copy beside the
-        mailboxes: one synced copy of it, or its truncation."""
+        mailboxes: one synced rewrite of it in place, or its truncation."""
         path = os.path.join(os.path.dirname(self.mail_path(MAIN_USER)),
                             ".pop3d-bench-ref")
         copy_file(self.boxes["large"], path, 0, 0, 0o600)
@@ -1086,7 +1086,7 @@ class Bench:
             ("TOP n 0 for every message, one at a time", "top", "medium",
              "/s", 1, ""),
             ("DELE 1 + QUIT: QUIT until +OK (rewrite)", "dele1", "large", "s",
-             -1, "one synced copy of the file %s s" % fmt(
+             -1, "one synced rewrite in place %s s" % fmt(
                  self.median("rewrite-large", "ref"), "s")),
             ("DELE 1 + QUIT: whole session", "dele1-total", "large", "s", -1,
              ""),
@@ -1159,8 +1159,8 @@ class Bench:
             "mailbox file streamed by `cat` through the same launcher and "
             "client, and a bare read(256 KiB)+memchr scan of it from the page "
             "cache; for the DELE rows, on a fresh copy beside the mailboxes, "
-            "one copy of it written and fdatasync()ed, and its truncation to "
-            "0 bytes with fsync()." % (self.rounds_done, "" if self.rounds_done == 1 else
+            "every byte of it written again in place and fdatasync()ed, and "
+            "its truncation to 0 bytes with fsync()." % (self.rounds_done, "" if self.rounds_done == 1 else
                         "s"))
         if self.failures or self.notes or self.partial:
             out.append("")

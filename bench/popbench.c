@@ -739,46 +739,41 @@ scan(const char *path)
 /*
  * The disk work a mailbox update cannot avoid, for the DELE rows: path
  * emptied by ftruncate() and fsync() (what deleting every message comes
- * to), or path copied to path.new and fdatasync()ed (one synced write of
- * the whole file, the least that moving all of it crash-safely needs).
+ * to), or every byte of path written again in place, with writeback
+ * started as it goes, and fdatasync()ed: the least that moving all of it
+ * once, crash-safely or not, must wait for.
  */
 static void
 disk(const char *mode, const char *path)
 {
 	static char buf[1024 * 1024];
-	char tmp[4096];
 	unsigned long long bytes = 0;
 	double t0 = now();
 	ssize_t n;
-	int in, out;
+	int fd;
 
-	in = open(path, O_RDWR | O_CLOEXEC);
-	if (in == -1) {
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd == -1) {
 		die_line(strerror(errno));
 	}
 	if (strcmp(mode, "truncate") == 0) {
-		if (ftruncate(in, 0) == -1 || fsync(in) == -1) {
+		if (ftruncate(fd, 0) == -1 || fsync(fd) == -1) {
 			die_line(strerror(errno));
 		}
 	} else {
-		snprintf(tmp, sizeof(tmp), "%s.new", path);
-		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (out == -1) {
-			die_line(strerror(errno));
-		}
-		while ((n = read(in, buf, sizeof(buf))) > 0) {
-			if (write(out, buf, (size_t)n) != n) {
+		while ((n = pread(fd, buf, sizeof(buf), (off_t)bytes)) > 0) {
+			if (pwrite(fd, buf, (size_t)n, (off_t)bytes) != n ||
+			    sync_file_range(fd, (off_t)bytes, n,
+			    SYNC_FILE_RANGE_WRITE) == -1) {
 				die_line(strerror(errno));
 			}
 			bytes += (unsigned long long)n;
 		}
-		if (n == -1 || fdatasync(out) == -1) {
+		if (n == -1 || fdatasync(fd) == -1) {
 			die_line(strerror(errno));
 		}
-		close(out);
-		unlink(tmp);
 	}
-	close(in);
+	close(fd);
 	printf("ok=1 total=%.6f bytes=%llu\n", now() - t0, bytes);
 }
 
