@@ -114,6 +114,7 @@ window_unmap(struct window *w)
 	}
 	live_map = NULL;
 	live_len = 0;
+	lost = 0;
 	(void)munmap(w->map, w->len);
 	w->map = NULL;
 	w->len = 0;
@@ -122,5 +123,5 @@ window_unmap(struct window *w)
 int
 window_lost(void)
 {
-	return lost;
+	return live_map != NULL && lost;
 }

@@ -28,9 +28,9 @@ const unsigned char *window_map(struct window *, int, off_t, size_t,
 void	window_unmap(struct window *);
 
 /*
- * Did an access to the window fail since it was mapped (the file was
- * truncated under it, or a page could not be read)? What was read from
- * it since then is zeros, not the file.
+ * Did an access to the live window fail since it was mapped (the file
+ * was truncated under it, or a page could not be read)? What was read
+ * from it since then is zeros, not the file. 0 when no window is mapped.
  */
 int	window_lost(void);
 

@@ -103,6 +103,8 @@ read_past_truncation(void)
 		ok &= p[i] == (i < keep ? pattern(i) : 0);
 	}
 	ok &= window_lost() == 1;
+	window_unmap(&w);
+	ok &= window_lost() == 0;
 	p = window_map(&w, fd, 0, keep, &got);
 	ok &= p != NULL && window_lost() == 0 && p[keep - 1] == pattern(keep - 1);
 	window_unmap(&w);
