@@ -298,8 +298,9 @@ fetch(struct mailbox *mb, struct window *w, off_t off, off_t to, off_t size,
 	ssize_t n;
 
 	if (size - off > READ_BUFFER) {
-		p = window_map(w, mb->fd, off, size - off > WINDOW_BYTES ?
-		    WINDOW_BYTES : (size_t)(size - off), got);
+		*got = size - off > WINDOW_BYTES ? WINDOW_BYTES :
+		    (size_t)(size - off);
+		p = window_map(w, mb->fd, off, *got);
 		if (p != NULL) {
 			*eof = to != -1 && off + (off_t)*got >= to;
 			return p;

@@ -82,7 +82,7 @@ catch_sigbus(void)
 }
 
 const unsigned char *
-window_map(struct window *w, int fd, off_t off, size_t len, size_t *got)
+window_map(struct window *w, int fd, off_t off, size_t len)
 {
 	size_t skip;
 	void *p;
@@ -102,7 +102,6 @@ window_map(struct window *w, int fd, off_t off, size_t len, size_t *got)
 	lost = 0;
 	live_len = w->len;
 	live_map = w->map;
-	*got = len;
 	return w->map + skip;
 }
 

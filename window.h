@@ -17,12 +17,11 @@ struct window {
 };
 
 /*
- * Maps up to len bytes of fd from off (off need not be page aligned) and
- * returns the byte at off, with how many follow it in *got; any earlier
- * window of w is unmapped first. NULL with errno when it cannot map.
+ * Maps len bytes of fd from off (off need not be page aligned) and
+ * returns the byte at off; any earlier window of w is unmapped first.
+ * NULL with errno when it cannot map.
  */
-const unsigned char *window_map(struct window *, int, off_t, size_t,
-	    size_t *);
+const unsigned char *window_map(struct window *, int, off_t, size_t);
 
 /* Unmaps w's window, if it has one. */
 void	window_unmap(struct window *);
