@@ -22,6 +22,7 @@
 #include "apop.h"
 #include "auth.h"
 #include "params.h"
+#include "trusted.h"
 
 /*
  * Tens of thousands of accounts fit in far less; a bigger file is a
@@ -149,10 +150,10 @@ passwd_parse_line(const char *line, size_t len, struct account *acct,
 }
 
 /*
- * Reads the whole file into *bufp. O_NOFOLLOW and the S_ISREG check keep
- * a symlink or a device planted on the path from being read; O_NONBLOCK
- * keeps a FIFO from blocking the open. One spare byte shows whether the
- * file grew after fstat(): it is being rewritten, so try again later.
+ * Reads the whole file into *bufp, opened under the same rule as at start
+ * (trusted.h), which is checked again here: the file or a directory above
+ * it may have changed hands since. One spare byte shows whether the file
+ * grew after fstat(): it is being rewritten, so try again later.
  */
 int
 auth_read_file(const char *path, char **bufp, size_t *lenp, const char **why)
@@ -163,14 +164,11 @@ auth_read_file(const char *path, char **bufp, size_t *lenp, const char **why)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) == -1) {
-		*why = "cannot open a password file";
+	if ((fd = trusted_open(path, &st, why)) == -1) {
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size < 0 || st.st_size > PASSWD_FILE_MAX) {
-		*why = "password file not a regular file or too large";
+	if (st.st_size < 0 || st.st_size > PASSWD_FILE_MAX) {
+		*why = "password file too large";
 		goto fail;
 	}
 	size = (size_t)st.st_size + 1;

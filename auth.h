@@ -49,9 +49,9 @@ enum auth_result auth_check(const struct auth_request *, struct account *,
 	    const char **);
 
 /*
- * Reads a small root-owned file (a passwd or secrets file) whole into
- * *buf (to be wiped and freed): refuses links, devices, FIFOs and files
- * over 16 MiB. 0, or -1 with *why.
+ * Reads a passwd or secrets file whole into *buf (to be wiped and freed):
+ * only a file trusted_open() accepts (trusted.h), of 16 MiB at most.
+ * 0, or -1 with *why.
  */
 int	auth_read_file(const char *, char **, size_t *, const char **);
 
