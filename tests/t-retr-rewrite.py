@@ -13,8 +13,10 @@ moved bytes (the next message's From_ line and headers at its end),
 ended by "."; DELE of it and QUIT then deleted the intact original.
 
 Each case drives the real pop3d over a socketpair (tests/integrity):
-a client that reads some 50 KB of the reply and stops, the foreign
-writer, then the rest of the reply. After a change the reply must end
+a client that reads some 50 KB of the reply and stops; the foreign
+writer (locked_rewrite: fcntl lock on the whole file, MAILBOX.lock by
+dotlockfile, which makes it by link(), the rewrite in place, fsync,
+unlock); then the rest of the reply. After a change the reply must end
 without "." (the connection closes, without UPDATE, nothing deleted, one
 log line); unchanged or before the status line, it must be the listed
 bytes with "." or "-ERR [SYS/TEMP]".
@@ -24,8 +26,8 @@ as in CI, or as a normal user). POP3D=path overrides ./pop3d. The last
 line is "N passed, M failed".
 """
 
-import fcntl
 import os
+import subprocess
 import sys
 import time
 
@@ -34,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from integrity import harness  # noqa: E402
-from integrity.harness import Session  # noqa: E402
+from integrity.harness import Session, locked_rewrite  # noqa: E402
 from integrity.mbox import Msg, parse, serialize, wire  # noqa: E402
 
 PASSED = FAILED = 0
@@ -64,35 +66,6 @@ def messages():
     m3 = Msg(b"From c@example.org Mon Jan  1 00:00:02 2024\n",
              b"Subject: three\n\nthird message\n")
     return [m1, m2, m3]
-
-
-def foreign_write(path, transform):
-    """Another program: fcntl lock on the whole file, then MAILBOX.lock by
-    link() of a unique file; rewrites the mailbox in place; unlocks."""
-    fd = os.open(path, os.O_RDWR)
-    tmp = "%s.lock.%d" % (path, os.getpid())
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX, 0, 0, os.SEEK_SET)
-        with open(tmp, "w") as f:
-            f.write("%d\n" % os.getpid())
-        os.link(tmp, path + ".lock")
-        os.unlink(tmp)
-        try:
-            old = b""
-            while True:
-                chunk = os.pread(fd, 1 << 20, len(old))
-                if not chunk:
-                    break
-                old += chunk
-            new = transform(old)
-            os.pwrite(fd, new, 0)
-            os.ftruncate(fd, len(new))
-            os.fsync(fd)
-        finally:
-            os.unlink(path + ".lock")
-            fcntl.lockf(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def expunge_first(data):
@@ -153,7 +126,7 @@ def stalled(env, path, command, edit):
     status = s.line()
     head = s.rf.read(READ_FIRST) if status.startswith(b"+OK") else b""
     time.sleep(STALL)
-    foreign_write(path, edit)
+    locked_rewrite(env, path, edit)
     rest, dot = reply_rest(s)
     first = head.split(b"\r\n")
     body = b"".join((ln[1:] if ln.startswith(b".") else ln) + b"\r\n"
@@ -236,7 +209,7 @@ def case_before(env):
     env.write_mailbox(path, serialize(msgs))
     s = Session(env, path, io_timeout=30)
     s.login_ok()
-    foreign_write(path, expunge_first)
+    locked_rewrite(env, path, expunge_first)
     r2 = s.cmd("RETR 2")
     r3 = s.cmd("TOP 3 0")
     q = s.quit()
@@ -248,7 +221,7 @@ def case_before(env):
     env.write_mailbox(path, serialize(msgs))
     s = Session(env, path, io_timeout=30)
     s.login_ok()
-    foreign_write(path, same_size_edit)
+    locked_rewrite(env, path, same_size_edit)
     r = s.cmd("TOP 2 3")
     got, dot = ([], False) if not r.startswith(b"+OK") else reply_rest(s)
     s.close()
@@ -261,8 +234,9 @@ def case_before(env):
 def main():
     os.chdir(os.path.dirname(HERE))
     pop3d = os.environ.get("POP3D", "./pop3d")
-    if not os.access(pop3d, os.X_OK):
-        check(False, "%s is built" % pop3d)
+    deps = subprocess.run(["scripts/deps", "liblockfile-bin", "whois"])
+    if deps.returncode != 0 or not os.access(pop3d, os.X_OK):
+        check(False, "dotlockfile, mkpasswd and %s are there" % pop3d)
         print("%d passed, %d failed" % (PASSED, FAILED))
         return 1
     env = harness.Env(pop3d)
