@@ -96,7 +96,7 @@ enum mbx_status mailbox_retrieve(struct mailbox *, size_t, struct retrieval *);
  * call. *len == 0: the whole message was handed out and is the listed
  * one. MBX_CHANGED (the region is no longer the listed message) or
  * MBX_TEMP (a read error): what was handed out must not be taken for the
- * message.
+ * message, and only mailbox_done() is left to call.
  */
 enum mbx_status mailbox_next(struct mailbox *, struct retrieval *,
 	    const unsigned char **, size_t *);

@@ -134,8 +134,8 @@ sess_uidl(struct pop3 *p, const struct cmd *c)
 }
 
 /*
- * Another program may have rewritten the mailbox since login: nothing is
- * served that mailbox.c has not found to be the listed message yet.
+ * Another program may have rewritten the mailbox since login: a change
+ * mailbox.c finds before the status line is told to the client.
  */
 static void
 refuse_message(struct pop3 *p, const struct msg *m, enum mbx_status s)
