@@ -248,7 +248,8 @@ open_file(struct mailbox *mb)
 	return s;
 }
 
-ssize_t
+/* pread() of the mailbox; -1 with errno on failure. */
+static ssize_t
 mailbox_read(struct mailbox *mb, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
@@ -549,30 +550,159 @@ same_message(const struct msg *a, const struct msg *b)
 	    memcmp(a->hash, b->hash, sizeof(a->hash)) == 0;
 }
 
-enum mbx_status
-mailbox_verify(struct mailbox *mb, size_t i)
+static enum mbx_status
+changed(struct mailbox *mb)
 {
-	const struct msg *m = &mb->msgs[i];
-	off_t to = region_end(mb->msgs, mb->count, i, mb->end);
-	struct msg *now = NULL;
-	size_t count = 0;
-	off_t end;
-	enum mbx_status s;
-	int fits = to - m->from <= READ_BUFFER;
+	return refuse(mb, MBX_CHANGED, "message changed by another program");
+}
 
+/* Whether the parsed region was exactly the listed message; ends r's scan. */
+static enum mbx_status
+compare(struct mailbox *mb, struct retrieval *r)
+{
+	struct msg *now;
+	size_t count = 0;
+	enum mbx_status s = MBX_OK;
+
+	now = mbox_scan_finish(r->scan, r->next, &count);
+	mbox_scan_free(r->scan);
+	r->scan = NULL;
+	if (now == NULL && count != 0) {
+		return refuse(mb, MBX_TEMP, "out of memory");
+	}
+	if (count != 1 || r->next != r->to || !same_message(&now[0], r->m) ||
+	    now[0].size != r->m->size) {
+		s = changed(mb);
+	}
+	free(now);
+	return s;
+}
+
+/*
+ * Reads the next piece of the region into buf and parses it; what the
+ * parser leaves of it (a line not yet ended) starts the next piece. At the
+ * end of the region, or of the file, the region is compared.
+ */
+static enum mbx_status
+read_piece(struct mailbox *mb, struct retrieval *r)
+{
+	size_t want = READ_BUFFER;
+	ssize_t n, used;
+	int eof;
+
+	mb->cached = 0;
+	r->off = r->next;
+	r->handed = 0;
+	if (r->to - r->off < READ_BUFFER) {
+		want = (size_t)(r->to - r->off);
+	}
+	n = mailbox_read(mb, mb->buf, want, r->off);
+	if (n == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox read error");
+	}
+	eof = (size_t)n < want || r->off + n == r->to;
+	used = mbox_scan(r->scan, mb->buf, (size_t)n, r->off, eof);
+	if (used == -1) {
+		return changed(mb);
+	}
+	r->next = r->off + used;
+	return eof ? compare(mb, r) : MBX_OK;
+}
+
+/*
+ * The first piece of a region longer than buf: does it begin the listed
+ * message and hold no other? An unchanged message always does; its From_
+ * line has been read whole when it ends within the piece.
+ */
+static int
+begins_listed(const struct retrieval *r)
+{
+	const struct msg *now;
+	size_t count;
+
+	now = mbox_scan_found(r->scan, &count);
+	return count == 1 && now[0].from == r->m->from &&
+	    (r->m->start > r->next || now[0].start == r->m->start);
+}
+
+enum mbx_status
+mailbox_retrieve(struct mailbox *mb, size_t i, struct retrieval *r)
+{
+	enum mbx_status s;
+
+	memset(r, 0, sizeof(*r));
+	r->m = &mb->msgs[i];
+	r->off = r->m->from;
+	r->to = region_end(mb->msgs, mb->count, i, mb->end);
+	r->next = r->to;
 	if (mb->cached == i + 1) {
 		return MBX_OK;
 	}
-	s = scan_range(mb, m->from, to, &now, &count, &end);
-	if (s == MBX_OK && (count != 1 || end != to ||
-	    !same_message(&now[0], m))) {
-		s = refuse(mb, MBX_CHANGED, "message changed by another program");
+	r->next = r->off;
+	r->scan = mbox_scan_new();
+	if (r->scan == NULL) {
+		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	free(now);
-	if (s == MBX_OK && fits) {
+	s = read_piece(mb, r);
+	if (s == MBX_OK && r->scan == NULL) {
 		mb->cached = i + 1;
+	} else if (s == MBX_OK && !begins_listed(r)) {
+		s = changed(mb);
+	}
+	if (s != MBX_OK) {
+		mailbox_done(r);
 	}
 	return s;
+}
+
+/* The listed message's bytes in the piece in buf; how many. */
+static size_t
+served_part(const struct mailbox *mb, const struct retrieval *r,
+    const unsigned char **p)
+{
+	off_t from = r->off > r->m->start ? r->off : r->m->start;
+	off_t to = r->m->start + r->m->len;
+
+	if (to > r->next) {
+		to = r->next;
+	}
+	if (to <= from) {
+		return 0;
+	}
+	*p = mb->buf + (from - r->off);
+	return (size_t)(to - from);
+}
+
+enum mbx_status
+mailbox_next(struct mailbox *mb, struct retrieval *r, const unsigned char **p,
+    size_t *len)
+{
+	enum mbx_status s;
+
+	*len = 0;
+	for (;;) {
+		if (!r->handed) {
+			r->handed = 1;
+			*len = served_part(mb, r, p);
+			if (*len > 0) {
+				return MBX_OK;
+			}
+		}
+		if (r->scan == NULL) {
+			return MBX_OK;
+		}
+		s = read_piece(mb, r);
+		if (s != MBX_OK) {
+			return s;
+		}
+	}
+}
+
+void
+mailbox_done(struct retrieval *r)
+{
+	mbox_scan_free(r->scan);
+	r->scan = NULL;
 }
 
 static int

@@ -65,14 +65,44 @@ int	mailbox_path(char *, size_t, const char *, const char *, const char *);
  */
 enum mbx_status mailbox_open(struct mailbox *, const char *, int, int);
 
-/* pread() of the mailbox; -1 with errno on failure. */
-ssize_t	mailbox_read(struct mailbox *, void *, size_t, off_t);
+/*
+ * RETR and TOP read a message through a retrieval: its region (from its
+ * From_ line to the next message's, or to the end of the listing) is read
+ * once, into buf a piece at a time, parsed again as it is read and, at its
+ * end, compared with the listing: place, length, size and content hash
+ * (which leaves out the headers MUAs rewrite, see mbox.c). What is handed
+ * out is what was parsed, from the same buffer.
+ */
+struct retrieval {
+	struct scan	*scan;		/* NULL once the region is compared */
+	const struct msg *m;
+	off_t		 off;		/* the piece in buf: [off, next) */
+	off_t		 next;
+	off_t		 to;		/* where the region ends */
+	int		 handed;	/* the piece in buf was handed out */
+};
 
 /*
- * Checks that message i is still byte for byte what was listed; when its
- * region fits, it is left in buf (mb->cached). MBX_CHANGED if not.
+ * Starts retrieving message i. A region of up to READ_BUFFER bytes is
+ * read and compared whole here, and stays in buf (mb->cached) for the
+ * next retrieval of i; of a longer one, the first piece must begin the
+ * listed message and hold no other. MBX_CHANGED or MBX_TEMP: nothing is
+ * to be handed out (the client can be told); r needs no mailbox_done().
  */
-enum mbx_status mailbox_verify(struct mailbox *, size_t);
+enum mbx_status mailbox_retrieve(struct mailbox *, size_t, struct retrieval *);
+
+/*
+ * The next bytes of the message: *len of them at *p, valid until the next
+ * call. *len == 0: the whole message was handed out and is the listed
+ * one. MBX_CHANGED (the region is no longer the listed message) or
+ * MBX_TEMP (a read error): what was handed out must not be taken for the
+ * message, and only mailbox_done() is left to call.
+ */
+enum mbx_status mailbox_next(struct mailbox *, struct retrieval *,
+	    const unsigned char **, size_t *);
+
+/* Ends a retrieval that mailbox_retrieve() started, at any point. */
+void	mailbox_done(struct retrieval *);
 
 /*
  * Removes the messages marked deleted that can still be identified with

@@ -1022,6 +1022,13 @@ drop_repeated_xuidls(struct scan *s)
 	return 0;
 }
 
+const struct msg *
+mbox_scan_found(const struct scan *s, size_t *n)
+{
+	*n = s->count;
+	return s->msgs;
+}
+
 struct msg *
 mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 {

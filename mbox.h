@@ -54,6 +54,13 @@ char	*mbox_scan_take_pool(struct scan *);
 ssize_t	mbox_scan(struct scan *, const unsigned char *, size_t, off_t, int);
 
 /*
+ * The messages found so far, *n of them; the last may still be open: its
+ * from is final, its start once its From_ line has been read whole, the
+ * rest only after mbox_scan_finish().
+ */
+const struct msg *mbox_scan_found(const struct scan *, size_t *);
+
+/*
  * Closes the index at end offset end and numbers duplicates; on success
  * the array (count in *n) belongs to the caller. NULL with *n == 0 for an
  * empty mailbox; NULL with *n == 1 when out of memory.

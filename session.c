@@ -134,79 +134,69 @@ sess_uidl(struct pop3 *p, const struct cmd *c)
 }
 
 /*
- * Streams the stored bytes of m, or with top != NULL only what TOP asks
- * for. The status line has been queued; it leaves with the first bytes.
+ * Another program may have rewritten the mailbox since login: a change
+ * mailbox.c finds before the status line is told to the client.
  */
-static int
-send_message(struct pop3 *p, const struct msg *m, struct top *top)
+static void
+refuse_message(struct pop3 *p, const struct msg *m, enum mbx_status s)
 {
-	struct body b;
-	off_t off = m->start, left = m->len;
-	size_t chunk, take;
-	ssize_t n;
-
-	io_begin_body(&b);
-	if (p->mbox.cached == number_of(p, m)) {
-		chunk = (size_t)m->len;
-		take = top == NULL ? chunk : top_take(top,
-		    p->mbox.buf + (m->start - m->from), chunk);
-		io_put_body(&p->io, &b, p->mbox.buf + (m->start - m->from),
-		    take);
-		left = 0;
+	if (s == MBX_CHANGED) {
+		reply_err(&p->io, "SYS/TEMP", "message %lu was changed by "
+		    "another program; not served", number_of(p, m));
+	} else {
+		reply_err(&p->io, "SYS/TEMP", "message %lu cannot be read",
+		    number_of(p, m));
 	}
-	while (left > 0 && (top == NULL || !top_done(top))) {
-		chunk = left > READ_BUFFER ? READ_BUFFER : (size_t)left;
-		n = mailbox_read(&p->mbox, p->mbox.buf, chunk, off);
-		if (n != (ssize_t)chunk) {
-			return -1;
-		}
-		take = top == NULL ? chunk : top_take(top, p->mbox.buf, chunk);
-		io_put_body(&p->io, &b, p->mbox.buf, take);
-		off += (off_t)chunk;
-		left -= (off_t)chunk;
-	}
-	io_end_body(&p->io, &b);
-	return 0;
+	log_msg(LOG_WARNING, "message %lu not served: %s, user=%s",
+	    number_of(p, m), p->mbox.problem, p->logname);
 }
 
 /*
- * A read error after the status line has gone out cannot be reported in
- * the protocol; the connection is closed so the client sees no "." and
- * does not take a truncated message for a whole one.
+ * Sends m, or with top != NULL what TOP asks for of it, as mailbox.c
+ * reads it. Only the end of the message proves it the listed one: a
+ * change or a read error found after the status line cannot be told in
+ * the protocol, so the connection is closed before the final "." (a
+ * client then takes nothing for the message) and without UPDATE.
  */
 static enum verdict
 serve(struct pop3 *p, const struct msg *m, struct top *top)
 {
-	if (send_message(p, m, top) == -1) {
-		log_msg(LOG_ERR, "read error on %s, user=%s", p->mbox.path,
-		    p->logname);
+	struct retrieval r;
+	struct body b;
+	const unsigned char *piece;
+	enum mbx_status s;
+	size_t len;
+
+	s = mailbox_retrieve(&p->mbox, number_of(p, m) - 1, &r);
+	if (s != MBX_OK) {
+		refuse_message(p, m, s);
+		return V_NEXT;
+	}
+	if (top == NULL) {
+		reply_ok(&p->io, "%llu octets", m->size);
+	} else {
+		reply_ok(&p->io, "top of message follows");
+	}
+	io_begin_body(&b);
+	while ((s = mailbox_next(&p->mbox, &r, &piece, &len)) == MBX_OK &&
+	    len > 0) {
+		io_put_body(&p->io, &b, piece, top == NULL ? len :
+		    top_take(top, piece, len));
+	}
+	mailbox_done(&r);
+	if (s != MBX_OK) {
+		log_msg(LOG_ERR, "message %lu not served whole: %s; connection "
+		    "closed, nothing deleted, user=%s", number_of(p, m),
+		    p->mbox.problem, p->logname);
+		p->deleted = 0;
 		return V_QUIT;
 	}
-	return V_NEXT;
-}
-
-/*
- * Another program may have rewritten the mailbox since login: what is
- * served must be byte for byte the message that was listed.
- */
-static int
-still_listed(struct pop3 *p, const struct msg *m)
-{
-	switch (mailbox_verify(&p->mbox, number_of(p, m) - 1)) {
-	case MBX_OK:
-		return 1;
-	case MBX_CHANGED:
-		reply_err(&p->io, "SYS/TEMP", "message %lu was changed by "
-		    "another program; not served", number_of(p, m));
-		break;
-	default:
-		reply_err(&p->io, "SYS/TEMP", "message %lu cannot be read",
-		    number_of(p, m));
-		break;
+	io_end_body(&p->io, &b);
+	if (top == NULL) {
+		p->retrieved++;
+		p->retrieved_bytes += m->size;
 	}
-	log_msg(LOG_WARNING, "message %lu not served: %s, user=%s",
-	    number_of(p, m), p->mbox.problem, p->logname);
-	return 0;
+	return V_NEXT;
 }
 
 enum verdict
@@ -214,13 +204,7 @@ sess_retr(struct pop3 *p, const struct cmd *c)
 {
 	struct msg *m = message_arg(p, c, 0);
 
-	if (m == NULL || !still_listed(p, m)) {
-		return V_NEXT;
-	}
-	reply_ok(&p->io, "%llu octets", m->size);
-	p->retrieved++;
-	p->retrieved_bytes += m->size;
-	return serve(p, m, NULL);
+	return m == NULL ? V_NEXT : serve(p, m, NULL);
 }
 
 enum verdict
@@ -236,10 +220,9 @@ sess_top(struct pop3 *p, const struct cmd *c)
 		return V_MISUSE;
 	}
 	m = message_arg(p, c, 0);
-	if (m == NULL || !still_listed(p, m)) {
+	if (m == NULL) {
 		return V_NEXT;
 	}
-	reply_ok(&p->io, "top of message follows");
 	top_begin(&top, lines);
 	return serve(p, m, &top);
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_mailbox: mailbox.c on a real file: mailbox_open() with the lock
- * helper (lockd.c), mailbox_verify() and mailbox_read() of every
- * message, deletions, mailbox_update() (which checks the deleted
+ * helper (lockd.c), RETR's retrieval of every message, twice (the second
+ * from the cache when it fits), deletions, mailbox_update() (which checks the deleted
  * messages against the listing, or indexes again when an append makes
  * them doubtful) through the journal or a mere truncation (journal.c),
  * and a second session that must find exactly the kept messages, byte for
@@ -148,28 +148,37 @@ check_listing(const struct mailbox *mb, const unsigned char *data,
 	free(ix.msgs);
 }
 
-/* RETR's path: verify, then the bytes from the cache or the file. */
+/* RETR's path: message i whole, compared as it is read. */
+static void
+check_retrieval(struct mailbox *mb, size_t i, const unsigned char *data)
+{
+	const struct msg *m = &mb->msgs[i];
+	struct retrieval r;
+	const unsigned char *p;
+	size_t n, got = 0, to;
+
+	to = (size_t)region_end(mb->msgs, mb->count, i, mb->end);
+	CHECK(mailbox_retrieve(mb, i, &r) == MBX_OK);
+	if (mb->cached == i + 1) {
+		CHECK(memcmp(mb->buf, data + m->from, to - (size_t)m->from) == 0);
+	}
+	while (mailbox_next(mb, &r, &p, &n) == MBX_OK && n > 0) {
+		CHECK(got + n <= (size_t)m->len);
+		CHECK(memcmp(p, data + m->start + got, n) == 0);
+		got += n;
+	}
+	CHECK(r.scan == NULL && got == (size_t)m->len);
+	mailbox_done(&r);
+}
+
 static void
 check_reads(struct mailbox *mb, const unsigned char *data)
 {
-	const struct msg *m;
-	unsigned char *buf;
-	size_t i, n, to;
+	size_t i;
 
 	for (i = 0; i < mb->count; i++) {
-		m = &mb->msgs[i];
-		to = (size_t)region_end(mb->msgs, mb->count, i, mb->end);
-		CHECK(mailbox_verify(mb, i) == MBX_OK);
-		if (mb->cached == i + 1) {
-			CHECK(memcmp(mb->buf, data + m->from,
-			    to - (size_t)m->from) == 0);
-		}
-		n = (size_t)m->len;
-		buf = malloc(n + 1);
-		CHECK(buf != NULL);
-		CHECK(mailbox_read(mb, buf, n, m->start) == (ssize_t)n);
-		CHECK(memcmp(buf, data + m->start, n) == 0);
-		free(buf);
+		check_retrieval(mb, i, data);
+		check_retrieval(mb, i, data);
 	}
 }
 

@@ -294,7 +294,7 @@ model_body(const unsigned char *p, size_t n, size_t *outlen)
 }
 
 /*
- * Writes the message as send_message() does, in random pieces, through
+ * Writes the message as serve() (session.c) does, in random pieces, through
  * top_take() when top is set; returns how much of it was taken.
  */
 static size_t

@@ -469,11 +469,67 @@ open_three(struct mailbox *mb)
 	check_unlocked();
 }
 
+/*
+ * Retrieves message i whole (RETR's path) into a new buffer, *len bytes;
+ * the first status that is not MBX_OK, or MBX_OK. change, if not NULL,
+ * runs once the first bytes were handed out, as another program would
+ * while a client reads them.
+ */
+static enum mbx_status
+retrieve(struct mailbox *mb, size_t i, unsigned char **out, size_t *len,
+    void (*change)(void))
+{
+	struct retrieval r;
+	const unsigned char *p;
+	enum mbx_status st;
+	size_t n;
+
+	*len = 0;
+	*out = malloc((size_t)mb->msgs[i].len + 1);
+	ck_assert_ptr_nonnull(*out);
+	st = mailbox_retrieve(mb, i, &r);
+	while (st == MBX_OK && (st = mailbox_next(mb, &r, &p, &n)) == MBX_OK &&
+	    n > 0) {
+		ck_assert_uint_le(*len + n, (size_t)mb->msgs[i].len);
+		memcpy(*out + *len, p, n);
+		*len += n;
+		if (change != NULL) {
+			change();
+			change = NULL;
+		}
+	}
+	mailbox_done(&r);
+	return st;
+}
+
+/* Message i is retrieved whole, and is the stored bytes want. */
+static void
+check_retrieved(struct mailbox *mb, size_t i, const void *want, size_t len)
+{
+	unsigned char *got;
+	size_t n;
+
+	ck_assert_int_eq(retrieve(mb, i, &got, &n, NULL), MBX_OK);
+	ck_assert_bytes(got, n, want, len);
+	free(got);
+}
+
+/* The status of retrieving message i whole; what it handed out is freed. */
+static enum mbx_status
+retrieval_status(struct mailbox *mb, size_t i)
+{
+	unsigned char *got;
+	size_t n;
+	enum mbx_status st = retrieve(mb, i, &got, &n, NULL);
+
+	free(got);
+	return st;
+}
+
 START_TEST(test_open_indexes_and_reads_messages)
 {
 	struct mailbox mb;
 	const char *body;
-	char buf[256];
 	size_t i;
 	off_t from = 0;
 
@@ -481,14 +537,10 @@ START_TEST(test_open_indexes_and_reads_messages)
 	for (i = 0; i < 3; i++) {
 		body = strchr(msg[i], '\n') + 1;
 		ck_assert_int_eq(mb.msgs[i].from, from);
-		ck_assert_int_eq(mailbox_read(&mb, buf, (size_t)mb.msgs[i].len,
-		    mb.msgs[i].start), mb.msgs[i].len);
-		ck_assert_bytes(buf, (size_t)mb.msgs[i].len, body,
-		    strlen(body) - 1);
+		check_retrieved(&mb, i, body, strlen(body) - 1);
 		from += (off_t)strlen(msg[i]);
 	}
 	ck_assert_int_eq(mb.end, from);
-	ck_assert_int_eq(mailbox_read(&mb, buf, sizeof(buf), from - 3), 3);
 	mailbox_close(&mb);
 }
 END_TEST
@@ -678,6 +730,20 @@ START_TEST(test_update_with_identical_copies)
 }
 END_TEST
 
+/* len bytes of dir/mbox from off, in a new buffer. */
+static unsigned char *
+file_bytes(off_t off, size_t len)
+{
+	unsigned char *b = malloc(len + 1);
+	int fd = open(path_of("mbox", 0), O_RDONLY | O_CLOEXEC);
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, b, len, off), (ssize_t)len);
+	close(fd);
+	return b;
+}
+
 /* Unless nothing is cached, buf holds the whole region of message i. */
 static int
 buf_holds(struct mailbox *mb, size_t i)
@@ -691,19 +757,21 @@ buf_holds(struct mailbox *mb, size_t i)
 		return 1;
 	}
 	ck_assert_uint_eq(mb->cached, i + 1);
-	region = malloc(len);
-	ck_assert_ptr_nonnull(region);
-	ck_assert_int_eq(mailbox_read(mb, region, len, mb->msgs[i].from),
-	    (ssize_t)len);
+	region = file_bytes(mb->msgs[i].from, len);
 	same = memcmp(mb->buf, region, len) == 0;
 	free(region);
 	return same;
 }
 
+/* Message i is retrieved whole, as the file holds it now. */
 static void
 check_verified(struct mailbox *mb, size_t i)
 {
-	ck_assert_int_eq(mailbox_verify(mb, i), MBX_OK);
+	unsigned char *want = file_bytes(mb->msgs[i].start,
+	    (size_t)mb->msgs[i].len);
+
+	check_retrieved(mb, i, want, (size_t)mb->msgs[i].len);
+	free(want);
 	ck_assert_msg(buf_holds(mb, i), "buf does not hold message %zu",
 	    i + 1);
 }
@@ -734,11 +802,11 @@ START_TEST(test_verify_finds_edited_message)
 	open_three(&mb);
 	edited(now, sizeof(now), "third", "THIRD");
 	write_file("mbox", now, strlen(now), 0600);
-	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	ck_assert_int_eq(retrieval_status(&mb, 2), MBX_CHANGED);
 	ck_assert_ptr_nonnull(mb.problem);
 	check_verified(&mb, 0);
 	check_verified(&mb, 1);
-	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	ck_assert_int_eq(retrieval_status(&mb, 2), MBX_CHANGED);
 	mailbox_close(&mb);
 }
 END_TEST
@@ -751,31 +819,55 @@ START_TEST(test_verify_finds_removed_and_moved_messages)
 	open_three(&mb);
 	join(now, sizeof(now), 3);
 	write_file("mbox", now, strlen(now), 0600);
-	ck_assert_int_eq(mailbox_verify(&mb, 2), MBX_CHANGED);
+	ck_assert_int_eq(retrieval_status(&mb, 2), MBX_CHANGED);
 	check_verified(&mb, 1);
 	join(now, sizeof(now), 6);
 	write_file("mbox", now, strlen(now), 0600);
-	ck_assert_int_eq(mailbox_verify(&mb, 0), MBX_CHANGED);
-	ck_assert_int_eq(mailbox_verify(&mb, 1), MBX_CHANGED);
+	ck_assert_int_eq(retrieval_status(&mb, 0), MBX_CHANGED);
+	ck_assert_int_eq(retrieval_status(&mb, 1), MBX_CHANGED);
 	mailbox_close(&mb);
 }
 END_TEST
 
-/* A mailbox of one message whose region is `size` bytes. */
-static void
-write_big(size_t size, int final_newline)
+/*
+ * A flag header an MUA rewrites in place at the same length is no part of
+ * the listed message (nor of its UIDL): it is served as it now reads. One
+ * that changes the message's length is not.
+ */
+START_TEST(test_verify_serves_status_rewritten_in_place)
 {
-	char *text = malloc(size);
-	size_t i;
+	struct mailbox mb;
+	char now[1024];
+	const char *body;
+
+	open_three(&mb);
+	edited(now, sizeof(now), "Status: O\n\nfirst", "Status: R\n\nfirst");
+	write_file("mbox", now, strlen(now), 0600);
+	body = strchr(now, '\n') + 1;
+	check_retrieved(&mb, 0, body, strlen(msg[0]) - (size_t)(body - now) - 1);
+	edited(now, sizeof(now), "Status: O\n\n>From", "Status: RO\n\n>From");
+	write_file("mbox", now, strlen(now), 0600);
+	ck_assert_int_eq(retrieval_status(&mb, 1), MBX_CHANGED);
+	mailbox_close(&mb);
+}
+END_TEST
+
+/* A mailbox of one message whose region is `size` bytes, after `before`. */
+static void
+write_big(size_t size, int final_newline, const char *before)
+{
+	size_t skip = strlen(before), i;
+	char *text = malloc(skip + size);
 
 	ck_assert_ptr_nonnull(text);
-	memset(text, 'x', size);
-	memcpy(text, "From big\nSubject: big\n\n", 23);
-	for (i = 23 + 99; i < size; i += 100) {
+	memcpy(text, before, skip);
+	memset(text + skip, 'x', size);
+	memcpy(text + skip, "From big\nSubject: big\n\n", 23);
+	for (i = skip + 23 + 99; i < skip + size; i += 100) {
 		text[i] = '\n';
 	}
-	text[size - 1] = final_newline ? '\n' : 'x';
-	write_file("mbox", text, size, 0600);
+	text[skip + size - 1] = final_newline ? '\n' : 'x';
+	write_file("mbox", text, skip + size, 0600);
 	free(text);
 }
 
@@ -785,16 +877,24 @@ check_big(size_t size, int final_newline)
 {
 	struct mailbox mb;
 	enum mbx_status st;
-	int holds;
+	unsigned char *got, *want;
+	size_t len;
+	int holds, same;
 
-	write_big(size, final_newline);
+	write_big(size, final_newline, "");
 	open_as(&mb, "mbox", MBX_OK);
 	ck_assert_uint_eq(mb.count, 1);
-	st = mailbox_verify(&mb, 0);
+	st = retrieve(&mb, 0, &got, &len, NULL);
+	want = file_bytes(mb.msgs[0].start, (size_t)mb.msgs[0].len);
+	same = len == (size_t)mb.msgs[0].len && memcmp(got, want, len) == 0;
 	holds = buf_holds(&mb, 0);
+	free(got);
+	free(want);
 	mailbox_close(&mb);
 	stop_helpers();
 	ck_assert_int_eq(st, MBX_OK);
+	ck_assert_msg(same, "the message of %zu bytes is not served whole",
+	    size);
 	ck_assert_msg(holds, "buf does not hold the message of %zu bytes",
 	    size);
 }
@@ -817,6 +917,88 @@ END_TEST
 START_TEST(test_verify_region_of_read_buffer_without_final_newline)
 {
 	check_big(READ_BUFFER, 0);
+}
+END_TEST
+
+static const char small_first[] = "From a\nSubject: a\n\nshort\n\n";
+
+/* Another program's in-place expunge of the first message. */
+static void
+expunge_first(void)
+{
+	size_t skip = strlen(small_first);
+	unsigned char *rest;
+	struct stat st;
+	int fd = open(path_of("mbox", 0), O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	rest = file_bytes((off_t)skip, (size_t)st.st_size - skip);
+	ck_assert_int_eq(pwrite(fd, rest, (size_t)st.st_size - skip, 0),
+	    st.st_size - (off_t)skip);
+	ck_assert_int_eq(ftruncate(fd, st.st_size - (off_t)skip), 0);
+	close(fd);
+	free(rest);
+}
+
+/* Another program's change of one byte near the end: same size. */
+static void
+change_last_line(void)
+{
+	struct stat st;
+	int fd = open(path_of("mbox", 0), O_WRONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(pwrite(fd, "y", 1, st.st_size - 10), 1);
+	close(fd);
+}
+
+/*
+ * Regression (retr_foreign_rewrite): a message longer than buf was read
+ * again after its check, so what another program did meanwhile was sent
+ * as the message. Now every piece handed out is the one parsed, and the
+ * end of the message says whether it was the listed one.
+ */
+static void
+check_change_while_retrieved(void (*change)(void))
+{
+	struct mailbox mb;
+	unsigned char *got;
+	size_t len;
+	enum mbx_status st;
+
+	write_big(3 * READ_BUFFER + 5, 1, small_first);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 2);
+	st = retrieve(&mb, 1, &got, &len, change);
+	free(got);
+	ck_assert_int_eq(st, MBX_CHANGED);
+	ck_assert_uint_lt(len, (size_t)mb.msgs[1].len);
+	ck_assert_uint_eq(mb.cached, 0);
+	mailbox_close(&mb);
+}
+
+START_TEST(test_verify_finds_change_while_retrieved)
+{
+	check_change_while_retrieved(expunge_first);
+	end_test();
+	check_change_while_retrieved(change_last_line);
+}
+END_TEST
+
+/* Moved before RETR: the first piece shows it, before anything is sent. */
+START_TEST(test_verify_refuses_moved_large_message_at_once)
+{
+	struct mailbox mb;
+	struct retrieval r;
+
+	write_big(3 * READ_BUFFER + 5, 1, small_first);
+	open_as(&mb, "mbox", MBX_OK);
+	expunge_first();
+	ck_assert_int_eq(mailbox_retrieve(&mb, 1, &r), MBX_CHANGED);
+	ck_assert_ptr_null(r.scan);
+	mailbox_close(&mb);
 }
 END_TEST
 
@@ -1031,7 +1213,7 @@ mailbox_suite(void)
 	TCase *open = tcase_create("mailbox_open");
 	TCase *cut = tcase_create("mailbox_open_truncated");
 	TCase *upd = tcase_create("mailbox_update");
-	TCase *ver = tcase_create("mailbox_verify");
+	TCase *ver = tcase_create("mailbox_retrieve");
 
 	ADD_TESTS(path, test_path_expansions, test_path_overflow_at_exact_size);
 	suite_add_tcase(s, path);
@@ -1073,8 +1255,11 @@ mailbox_suite(void)
 	ADD_TESTS(ver, test_verify_unchanged_messages,
 	    test_verify_finds_edited_message,
 	    test_verify_finds_removed_and_moved_messages,
+	    test_verify_serves_status_rewritten_in_place,
 	    test_verify_large_messages,
-	    test_verify_region_of_read_buffer_without_final_newline);
+	    test_verify_region_of_read_buffer_without_final_newline,
+	    test_verify_finds_change_while_retrieved,
+	    test_verify_refuses_moved_large_message_at_once);
 	suite_add_tcase(s, ver);
 	return s;
 }
