@@ -192,9 +192,9 @@ install: pop3d
 	install -m 0755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 0644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 0644 pop3d.socket $(DESTDIR)$(UNITDIR)/pop3d.socket
-	sed 's|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=-$(SBINDIR)/pop3d|' \
+	sed 's|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$(SBINDIR)/pop3d|' \
 	    pop3d@.service >$(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
-	grep -q '^ExecStart=-$(SBINDIR)/pop3d\b' \
+	grep -q '^ExecStart=$(SBINDIR)/pop3d\b' \
 	    $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp \
