@@ -54,7 +54,8 @@ end_prelogin(pid_t child)
 		log_msg(LOG_ERR, "pre-login child killed by signal %d",
 		    WTERMSIG(status));
 	}
-	exit(0);
+	/* Its own exit status: 71 when its privileges or filter failed. */
+	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
 }
 
 static int

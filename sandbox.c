@@ -18,8 +18,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include "log.h"
@@ -233,6 +235,25 @@ probe(const char *stage)
 #endif
 
 /*
+ * Why seccomp_init() gave no context: libseccomp asks the kernel through
+ * seccomp(2) whether it can kill a process, and without that answer it
+ * refuses SCMP_ACT_KILL_PROCESS. Asked again here, the kernel's errno is
+ * the cause: EPERM when a filter around pop3d forbids seccomp(2) (systemd's
+ * SystemCallFilter= without it), ENOSYS or EOPNOTSUPP from a kernel
+ * without the feature; only if the kernel agrees was memory short.
+ */
+static int
+seccomp_init_errno(void)
+{
+	uint32_t action = SECCOMP_RET_KILL_PROCESS;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == -1) {
+		return errno;
+	}
+	return ENOMEM;
+}
+
+/*
  * no_new_privs, then common_rules and own[n] for good; stage names the
  * process for the probe build.
  */
@@ -247,7 +268,7 @@ install(const char *stage, const struct rule *own, size_t n)
 	}
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL) {
-		errno = ENOMEM;
+		errno = seccomp_init_errno();
 		return -1;
 	}
 	/* 32-bit (int 0x80) and x32 calls are not ours either. */

@@ -325,8 +325,8 @@ check(opt("addjournalmatch") == [["SYSLOG_IDENTIFIER=pop3d", "SYSLOG_FACILITY=2"
 check(["start", "pop3d"] in jail, "the jail is enabled")
 actions = [c[3:] for c in jail if c[0] == "multi-set" and c[2] == "action"]
 check(len(actions) == 1 and actions[0][0] == "nftables-multiport" and
-      ["port", "pop3,pop3s"] in actions[0][1],
-      "bans with nftables-multiport on ports pop3,pop3s: %s"
+      ["port", "110,995"] in actions[0][1],
+      "bans with nftables-multiport on ports 110,995: %s"
       % [(a[0], [o for o in a[1] if o[0] == "port"]) for a in actions])
 regexes = opt("addfailregex")
 check(len(regexes) == 1 and "LOGIN FAILED" in regexes[0][0],

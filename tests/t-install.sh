@@ -82,10 +82,10 @@ if [ "$(id -u)" -eq 0 ]; then
 		fail "not root's: $(find "$d" ! -user root -o ! -group root | head -n 3)"
 	fi
 fi
-if grep -qx 'ExecStart=-/usr/local/sbin/pop3d' \
+if grep -qx 'ExecStart=/usr/local/sbin/pop3d' \
 	"$d/usr/local/lib/systemd/system/pop3d@.service" &&
 	cmp -s pop3d@.service "$d/usr/local/lib/systemd/system/pop3d@.service"; then
-	ok "pop3d@.service: ExecStart=-/usr/local/sbin/pop3d, as in the repository"
+	ok "pop3d@.service: ExecStart=/usr/local/sbin/pop3d, as in the repository"
 else
 	fail "pop3d@.service: $(grep '^ExecStart' "$d/usr/local/lib/systemd/system/pop3d@.service")"
 fi
@@ -96,14 +96,13 @@ else
 	fail "install does not print the privsep account's command"
 fi
 
-# systemd-analyze verify: copies whose ExecStart= is the binary in DESTDIR,
-# without the "-" prefix, under which verify would skip the check that the
-# binary exists and is executable.
+# systemd-analyze verify: copies whose ExecStart= is the binary in DESTDIR
+# (verify checks that it exists and is executable) or a missing one.
 mkdir "$tmp/verify" "$tmp/verify-missing"
 for f in pop3d.socket pop3d@.service; do
-	sed "s|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=$d/usr/local/sbin/pop3d|" \
+	sed "s|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$d/usr/local/sbin/pop3d|" \
 		"$d/usr/local/lib/systemd/system/$f" >"$tmp/verify/$f"
-	sed "s|^ExecStart=-/usr/local/sbin/pop3d|ExecStart=$tmp/missing/pop3d|" \
+	sed "s|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$tmp/missing/pop3d|" \
 		"$d/usr/local/lib/systemd/system/$f" >"$tmp/verify-missing/$f"
 done
 if (cd "$tmp/verify" && systemd-analyze verify --man=no pop3d.socket \
@@ -190,9 +189,9 @@ d=$tmp/dest-usr
 if minstall DESTDIR="$d" PREFIX=/usr >"$tmp/install-usr.out" 2>&1 &&
 	[ -x "$d/usr/sbin/pop3d" ] && [ -f "$d/usr/share/man/man8/pop3d.8" ] &&
 	[ -f "$d/usr/lib/systemd/system/pop3d.socket" ] &&
-	grep -qx 'ExecStart=-/usr/sbin/pop3d' "$d/usr/lib/systemd/system/pop3d@.service" &&
+	grep -qx 'ExecStart=/usr/sbin/pop3d' "$d/usr/lib/systemd/system/pop3d@.service" &&
 	[ "$(diff pop3d@.service "$d/usr/lib/systemd/system/pop3d@.service" | grep -c '^[<>]')" -eq 2 ]; then
-	ok "PREFIX=/usr: usr/sbin, usr/lib/systemd/system, ExecStart=-/usr/sbin/pop3d (the only change)"
+	ok "PREFIX=/usr: usr/sbin, usr/lib/systemd/system, ExecStart=/usr/sbin/pop3d (the only change)"
 else
 	fail "PREFIX=/usr:"
 	sed 's/^/  /' "$tmp/install-usr.out"
@@ -210,8 +209,8 @@ d=$tmp/dest-opt
 if minstall DESTDIR="$d" PREFIX=/opt/pop3d >"$tmp/install-opt.out" 2>&1 &&
 	[ -x "$d/opt/pop3d/sbin/pop3d" ] &&
 	[ -f "$d/etc/systemd/system/pop3d.socket" ] &&
-	grep -qx 'ExecStart=-/opt/pop3d/sbin/pop3d' "$d/etc/systemd/system/pop3d@.service"; then
-	ok "PREFIX=/opt/pop3d: units in etc/systemd/system, ExecStart=-/opt/pop3d/sbin/pop3d"
+	grep -qx 'ExecStart=/opt/pop3d/sbin/pop3d' "$d/etc/systemd/system/pop3d@.service"; then
+	ok "PREFIX=/opt/pop3d: units in etc/systemd/system, ExecStart=/opt/pop3d/sbin/pop3d"
 else
 	fail "PREFIX=/opt/pop3d:"
 	sed 's/^/  /' "$tmp/install-opt.out"
