@@ -283,10 +283,10 @@ open_message(struct scan *s, off_t from, off_t start,
 	struct msg *m;
 	size_t cap;
 
+	if (s->count >= MESSAGES_MAX) {
+		return -1;
+	}
 	if (s->count == s->cap) {
-		if (s->count >= MESSAGES_MAX) {
-			return -1;
-		}
 		cap = s->cap == 0 ? 256 : s->cap * 2;
 		m = reallocarray(s->msgs, cap, sizeof(*m));
 		if (m == NULL) {

@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "mbox.h"
+#include "params.h"
 #include "tests/unit.h"
 
 #define MB_MAX		32768
@@ -668,6 +669,46 @@ START_TEST(test_mbox_hash_of_huge_from_line_ignores_buffer_size)
 }
 END_TEST
 
+/* n messages of the smallest kind, "From n" and a blank line each. */
+static char *
+many_messages(size_t n, size_t *len)
+{
+	char *buf = malloc(n * 16), *p = buf;
+	size_t i;
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < n; i++) {
+		p += snprintf(p, 16, "From %zu\n\n", i);
+	}
+	*len = (size_t)(p - buf);
+	return buf;
+}
+
+/* Issue 12, defect 9: the limit is MESSAGES_MAX, not the next 2^k. */
+START_TEST(test_mbox_message_limit_is_messages_max)
+{
+	size_t len, count, whole;
+	char *buf = many_messages(MESSAGES_MAX + 1, &whole);
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+
+	ck_assert_ptr_nonnull(s);
+	len = whole - strlen("From 1000000\n\n");
+	ck_assert_int_eq(mbox_scan(s, (unsigned char *)buf, len, 0, 1),
+	    (ssize_t)len);
+	msgs = mbox_scan_finish(s, (off_t)len, &count);
+	ck_assert_ptr_nonnull(msgs);
+	ck_assert_uint_eq(count, MESSAGES_MAX);
+	free(msgs);
+	mbox_scan_free(s);
+	s = mbox_scan_new();
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(mbox_scan(s, (unsigned char *)buf, whole, 0, 1), -1);
+	mbox_scan_free(s);
+	free(buf);
+}
+END_TEST
+
 Suite *
 mbox_suite(void)
 {
@@ -688,6 +729,7 @@ mbox_suite(void)
 	    test_mbox_hash_covers_everything_else,
 	    test_mbox_hash_does_not_depend_on_position,
 	    test_mbox_hash_of_huge_from_line_ignores_buffer_size);
+	tcase_add_test(ix, test_mbox_message_limit_is_messages_max);
 	suite_add_tcase(s, id);
 	return s;
 }
