@@ -283,10 +283,10 @@ open_message(struct scan *s, off_t from, off_t start,
 	struct msg *m;
 	size_t cap;
 
+	if (s->count >= MESSAGES_MAX) {
+		return -1;
+	}
 	if (s->count == s->cap) {
-		if (s->count >= MESSAGES_MAX) {
-			return -1;
-		}
 		cap = s->cap == 0 ? 256 : s->cap * 2;
 		m = reallocarray(s->msgs, cap, sizeof(*m));
 		if (m == NULL) {
@@ -1034,8 +1034,16 @@ mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 {
 	struct msg *msgs;
 
+	/*
+	 * A last line without LF goes out with CRLF. It is hashed with the
+	 * LF that an MDA writes before it appends (MDAs write LF, into CRLF
+	 * files too): its UIDL stays the same once mail follows it.
+	 */
 	if (s->started && s->mid_line && s->kind != LINE_OUTSIDE) {
 		current(s)->size += 2;
+		if (s->kind == LINE_TEXT) {
+			hash_update(s->xx, "\n", 1);
+		}
 	}
 	close_message(s, end);
 	*n = s->count;

@@ -52,6 +52,7 @@
 /*
  * The index costs 56 bytes a message; a million messages is 56 MB,
  * far beyond any maildrop a POP3 client could fetch in one session.
+ * A mailbox of more is refused at login (SYS/PERM).
  */
 #define MESSAGES_MAX		1000000
 

@@ -15,7 +15,9 @@
  * first bytes of a line in one piece, which scan_range() ensures). Each
  * piece sits in a heap block of its exact size, so that ASan sees any
  * read beyond it. Every message is then written as RETR and TOP write
- * it, in random pieces, and compared with the model's bytes.
+ * it, in random pieces, and compared with the model's bytes. And mail
+ * is appended after a last line without LF, as MDAs do, and the whole
+ * indexed again: the messages already there keep place, size and UIDL.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -201,10 +203,30 @@ check_uidls(const struct index *ix, const unsigned char *data, size_t len)
 	free(u);
 }
 
+/* The first count UIDLs of a and b are the same. */
+static void
+check_same_uidls(const struct index *a, const struct index *b, size_t count)
+{
+	char ua[UIDL_MAX + 1], ub[UIDL_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		mbox_uidl(&a->msgs[i], a->pool, ua);
+		mbox_uidl(&b->msgs[i], b->pool, ub);
+		CHECK(strcmp(ua, ub) == 0);
+	}
+}
+
+static int
+same_hash(const struct msg *x, const struct msg *y)
+{
+	return memcmp(x->hash, y->hash, sizeof(x->hash)) == 0 &&
+	    x->dup == y->dup;
+}
+
 static void
 check_same(const struct index *a, const struct index *b, int uidls)
 {
-	char ua[UIDL_MAX + 1], ub[UIDL_MAX + 1];
 	const struct msg *x, *y;
 	size_t i;
 
@@ -214,14 +236,44 @@ check_same(const struct index *a, const struct index *b, int uidls)
 		y = &b->msgs[i];
 		CHECK(x->from == y->from && x->start == y->start &&
 		    x->len == y->len && x->size == y->size);
-		CHECK(memcmp(x->hash, y->hash, sizeof(x->hash)) == 0 &&
-		    x->dup == y->dup);
-		if (uidls) {
-			mbox_uidl(x, a->pool, ua);
-			mbox_uidl(y, b->pool, ub);
-			CHECK(strcmp(ua, ub) == 0);
-		}
+		CHECK(same_hash(x, y));
 	}
+	if (uidls) {
+		check_same_uidls(a, b, a->count);
+	}
+}
+
+/*
+ * After a last line without LF an MDA appends the LF, a blank line and
+ * the next message: the messages already there keep their place, size
+ * and UIDL. (Not after a CR: the LF makes it a CRLF, sent otherwise.)
+ */
+static void
+check_append(const struct index *ix, const unsigned char *data, size_t len,
+    int xuidl, struct fuzz_rng *r)
+{
+	static const char tail[] = "\n\nFrom fuzz\nSubject: new\n\nnew\n";
+	struct index after;
+	unsigned char *grown;
+	size_t i;
+
+	if (len == 0 || data[len - 1] == '\n' || data[len - 1] == '\r') {
+		return;
+	}
+	grown = malloc(len + sizeof(tail) - 1);
+	CHECK(grown != NULL);
+	memcpy(grown, data, len);
+	memcpy(grown + len, tail, sizeof(tail) - 1);
+	scan(grown, len + sizeof(tail) - 1, xuidl, WHOLE, r, 0, &after);
+	CHECK(after.count == ix->count + 1);
+	for (i = 0; i < ix->count; i++) {
+		CHECK(after.msgs[i].from == ix->msgs[i].from &&
+		    after.msgs[i].size == ix->msgs[i].size);
+		CHECK(same_hash(&after.msgs[i], &ix->msgs[i]));
+	}
+	check_same_uidls(ix, &after, ix->count);
+	index_free(&after);
+	free(grown);
 }
 
 static size_t
@@ -378,6 +430,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	scan(data, len, xuidl, WHOLE, &r, 0, &whole);
 	check_layout(&whole, data, len);
 	check_uidls(&whole, data, len);
+	check_append(&whole, data, len, xuidl, &r);
 	scan(data, len, xuidl, CAPACITY, &r, capacity, &fixed);
 	check_same(&whole, &fixed, longest_line(data, len) < capacity);
 	scan(data, len, xuidl, PIECES, &r, 0, &pieces);

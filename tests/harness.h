@@ -258,6 +258,7 @@ Suite	*authorization_suite(void);
 Suite	*sasl_suite(void);
 Suite	*transaction_suite(void);
 Suite	*maildrop_suite(void);
+Suite	*uidl_suite(void);
 Suite	*privilege_suite(void);
 Suite	*sandbox_suite(void);
 

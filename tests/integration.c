@@ -105,7 +105,7 @@ main(void)
 {
 	Suite *(*const suites[])(void) = {
 		cli_suite, authorization_suite, sasl_suite, transaction_suite,
-		maildrop_suite, privilege_suite, sandbox_suite
+		maildrop_suite, uidl_suite, privilege_suite, sandbox_suite
 	};
 	SRunner *sr;
 	size_t i;

@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "mbox.h"
+#include "params.h"
 #include "tests/unit.h"
 
 #define MB_MAX		32768
@@ -607,7 +608,7 @@ START_TEST(test_mbox_hash_covers_everything_else)
 		HEAD "\nbody!\n",
 		HEAD "\nbody.\nStatus: RO\n",
 		HEAD "\r\nbody.\n",
-		HEAD "\nbody.",
+		HEAD "\nbody.\n.",
 		FROM_B "Subject: hi\nTo: c@d,\n\te@f\n\nbody.\n",
 	};
 	size_t i;
@@ -668,6 +669,122 @@ START_TEST(test_mbox_hash_of_huge_from_line_ignores_buffer_size)
 }
 END_TEST
 
+/*
+ * Mailboxes whose last message lacks its final newline, and what MDAs
+ * write after it: the newline, a blank line, the next message (or only
+ * part of that so far).
+ */
+struct stored {
+	const char	*p;
+	size_t		 len;
+};
+
+static const struct stored unended[] = {
+	{ LIT(FROM_A "Subject: a\n\nbody\n\n" FROM_B "Subject: b\n\nend") },
+	{ LIT(FROM_A "Subject: a\r\n\r\nbody\r\n\r\n" FROM_B
+	    "Subject: b\r\n\r\nend") },
+	{ LIT(FROM_A "Subject: a\n\nbody\n\n\nafter blank lines") },
+	{ LIT(FROM_A "Subject: a\nTo: b@c") },
+	{ LIT(FROM_A "Subject: a\nStatus: RO") },
+	{ LIT(FROM_A "Subject: a\nX-Keywords: x\n y") },
+	{ LIT(FROM_A "Subject: a\n\n>From quoted\nFrom not a separator") },
+	{ LIT(FROM_A "\nFrom x") },
+	{ LIT(FROM_A "Subject: a\n\nnul\0") },
+	{ LIT("no From_ line at all") },
+	{ LIT("From x") },
+};
+
+static const char *const appended[] = {
+	"\n\n" FROM_C "Subject: new\n\nnew\n\n",
+	"\n\n",
+	"\n",
+};
+
+static struct msg *
+scan_string(const char *p, size_t len, size_t bufsize, size_t *count)
+{
+	return scan_in_pieces((const unsigned char *)p, len,
+	    bufsize == 0 ? len + 1 : bufsize, count);
+}
+
+/*
+ * Issue 12, defect 10: the UIDL of a message stored without a final
+ * newline changed once mail was appended, and clients fetched it again.
+ * Its UIDL, size and place stay; so do those of the messages before it.
+ */
+START_TEST(test_mbox_uidl_stable_after_append_to_unterminated)
+{
+	static const size_t sizes[] = { 0, 7, 64, 100, 4096 };
+	const char *mbox = unended[_i].p;
+	char grown[256];
+	struct msg *a, *b;
+	size_t na, nb, i, k, j, len = unended[_i].len;
+
+	for (i = 0; i < sizeof(appended) / sizeof(appended[0]); i++) {
+		ck_assert_uint_lt(len + strlen(appended[i]), sizeof(grown));
+		memcpy(grown, mbox, len);
+		memcpy(grown + len, appended[i], strlen(appended[i]));
+		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			a = scan_string(mbox, len, sizes[k], &na);
+			b = scan_string(grown, len + strlen(appended[i]),
+			    sizes[k], &nb);
+			ck_assert_uint_ge(nb, na);
+			for (j = 0; j < na; j++) {
+				ck_assert_msg(memcmp(a[j].hash, b[j].hash,
+				    sizeof(a[j].hash)) == 0 &&
+				    a[j].dup == b[j].dup, "mailbox %d, append "
+				    "%zu, buffer %zu: UIDL %zu changed", _i, i,
+				    sizes[k], j + 1);
+				ck_assert_uint_eq(a[j].size, b[j].size);
+				ck_assert_int_eq(a[j].from, b[j].from);
+			}
+			free(a);
+			free(b);
+		}
+	}
+}
+END_TEST
+
+/* n messages of the smallest kind, "From n" and a blank line each. */
+static char *
+many_messages(size_t n, size_t *len)
+{
+	char *buf = malloc(n * 16), *p = buf;
+	size_t i;
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < n; i++) {
+		p += snprintf(p, 16, "From %zu\n\n", i);
+	}
+	*len = (size_t)(p - buf);
+	return buf;
+}
+
+/* Issue 12, defect 9: the limit is MESSAGES_MAX, not the next 2^k. */
+START_TEST(test_mbox_message_limit_is_messages_max)
+{
+	size_t len, count, whole;
+	char *buf = many_messages(MESSAGES_MAX + 1, &whole);
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+
+	ck_assert_ptr_nonnull(s);
+	len = whole - strlen("From 1000000\n\n");
+	ck_assert_int_eq(mbox_scan(s, (unsigned char *)buf, len, 0, 1),
+	    (ssize_t)len);
+	msgs = mbox_scan_finish(s, (off_t)len, &count);
+	ck_assert_ptr_nonnull(msgs);
+	ck_assert_uint_eq(count, MESSAGES_MAX);
+	free(msgs);
+	mbox_scan_free(s);
+	s = mbox_scan_new();
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(mbox_scan(s, (unsigned char *)buf, whole, 0, 1), -1);
+	mbox_scan_free(s);
+	free(buf);
+}
+END_TEST
+
 Suite *
 mbox_suite(void)
 {
@@ -688,6 +805,10 @@ mbox_suite(void)
 	    test_mbox_hash_covers_everything_else,
 	    test_mbox_hash_does_not_depend_on_position,
 	    test_mbox_hash_of_huge_from_line_ignores_buffer_size);
+	tcase_add_loop_test(id,
+	    test_mbox_uidl_stable_after_append_to_unterminated, 0,
+	    (int)(sizeof(unended) / sizeof(unended[0])));
+	tcase_add_test(ix, test_mbox_message_limit_is_messages_max);
 	suite_add_tcase(s, id);
 	return s;
 }
