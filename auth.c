@@ -209,33 +209,48 @@ fail:
 	return -1;
 }
 
+int
+cred_next_line(const char *buf, size_t len, size_t *pos, const char **line,
+    size_t *linelen)
+{
+	const char *nl;
+	size_t n;
+
+	while (*pos < len) {
+		nl = memchr(buf + *pos, '\n', len - *pos);
+		n = nl == NULL ? len - *pos : (size_t)(nl - (buf + *pos));
+		*line = buf + *pos;
+		*pos += n + (nl != NULL);
+		if (n > 0 && **line != '#') {
+			*linelen = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
- * First line whose name is exactly user, as getpwnam() would pick. Blank
- * lines and comments are skipped, and so are malformed lines: one typo
- * must not lock every other account out.
+ * First line whose name is exactly user, as getpwnam() would pick.
+ * Malformed lines are skipped: one typo must not lock every other account
+ * out. The out-parameters are written only for the line that matches.
  */
 static int
 file_find(const char *buf, size_t len, const char *user, struct account *a,
     const char **hash, size_t *hashlen)
 {
-	const char *p = buf, *end = buf + len, *nl;
-	size_t ulen = strlen(user);
+	struct account cand;
+	const char *line, *h;
+	size_t pos = 0, linelen, hlen, ulen = strlen(user);
 
-	while (p < end) {
-		size_t linelen;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		linelen = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		if (linelen > 0 && *p != '#' &&
-		    passwd_parse_line(p, linelen, a, hash, hashlen) == 0 &&
-		    strlen(a->name) == ulen &&
-		    memcmp(a->name, user, ulen) == 0) {
+	while (cred_next_line(buf, len, &pos, &line, &linelen)) {
+		if (passwd_parse_line(line, linelen, &cand, &h, &hlen) == 0 &&
+		    strlen(cand.name) == ulen &&
+		    memcmp(cand.name, user, ulen) == 0) {
+			*a = cand;
+			*hash = h;
+			*hashlen = hlen;
 			return 1;
 		}
-		if (nl == NULL) {
-			break;
-		}
-		p = nl + 1;
 	}
 	return 0;
 }
