@@ -235,12 +235,13 @@ static void
 pad_failure(const struct timespec *began)
 {
 	struct timespec until = *began;
+	int rc;
 
 	until.tv_sec += AUTH_FAIL_DELAY;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until,
-	    NULL) == EINTR) {
-		continue;
-	}
+	do {
+		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until,
+		    NULL);
+	} while (rc == EINTR);
 }
 
 /* Waits for the next message from the child until the deadline. */

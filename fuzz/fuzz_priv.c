@@ -224,11 +224,13 @@ model_secret(const char *buf, size_t len, const char *user, size_t *slen)
 	size_t start = 0, end, colon, ulen = strlen(user);
 
 	while (start < len) {
-		for (end = start; end < len && buf[end] != '\n'; end++) {
-			continue;
+		end = start;
+		while (end < len && buf[end] != '\n') {
+			end++;
 		}
-		for (colon = start; colon < end && buf[colon] != ':'; colon++) {
-			continue;
+		colon = start;
+		while (colon < end && buf[colon] != ':') {
+			colon++;
 		}
 		if (end > start && buf[start] != '#' && colon < end &&
 		    colon > start && colon - start <= USER_MAX &&
@@ -244,23 +246,18 @@ model_secret(const char *buf, size_t len, const char *user, size_t *slen)
 	return NULL;
 }
 
+/* libmd's one-shot MD5Data() as the reference digest. */
 static void
 model_digest(const char *secret, size_t slen, char out[APOP_DIGEST_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char d[MD5_DIGEST_LENGTH];
-	MD5_CTX ctx;
-	size_t i;
+	size_t tlen = strlen(TIMESTAMP);
+	uint8_t *msg = malloc(tlen + slen + 1);
 
-	MD5Init(&ctx);
-	MD5Update(&ctx, (const uint8_t *)TIMESTAMP, strlen(TIMESTAMP));
-	MD5Update(&ctx, (const uint8_t *)secret, slen);
-	MD5Final(d, &ctx);
-	for (i = 0; i < sizeof(d); i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0x0f];
-	}
-	out[APOP_DIGEST_LEN] = '\0';
+	CHECK(msg != NULL);
+	memcpy(msg, TIMESTAMP, tlen);
+	memcpy(msg + tlen, secret, slen);
+	CHECK(MD5Data(msg, tlen + slen, out) == out);
+	free(msg);
 }
 
 /* One name: the right digest, a wrong one, and apop_listed(). */
