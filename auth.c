@@ -512,9 +512,10 @@ static enum auth_result
 password_refuses(const struct passwd *pw, const char **why)
 {
 	struct spwd sp, *spp = NULL;
-	const char *hash = pw->pw_passwd, *reason;
+	const char *hash = pw->pw_passwd, *reason = NULL;
+	enum auth_result res = AUTH_FAIL;
 	char *buf;
-	int e;
+	int e = 0;
 
 	if ((buf = malloc(PW_BUF_FALLBACK)) == NULL) {
 		*why = "out of memory";
@@ -523,21 +524,22 @@ password_refuses(const struct passwd *pw, const char **why)
 	if (strcmp(hash, "x") == 0) {
 		e = getspnam_r(pw->pw_name, &sp, buf, PW_BUF_FALLBACK, &spp);
 		hash = spp != NULL ? spp->sp_pwdp : NULL;
-		if (spp == NULL && e != 0 && e != ENOENT) {
-			free(buf);
-			*why = "getspnam_r failed";
-			return AUTH_TEMPFAIL;
-		}
 	}
-	reason = hash == NULL ? "no shadow entry" :
-	    hash_refuses(hash, strlen(hash));
+	if (hash == NULL && e != 0 && e != ENOENT) {
+		reason = "getspnam_r failed";
+		res = AUTH_TEMPFAIL;
+	} else if (hash == NULL) {
+		reason = "no shadow entry";
+	} else {
+		reason = hash_refuses(hash, strlen(hash));
+	}
 	explicit_bzero(buf, PW_BUF_FALLBACK);
 	free(buf);
-	if (reason != NULL) {
-		*why = reason;
-		return AUTH_FAIL;
+	if (reason == NULL) {
+		return AUTH_OK;
 	}
-	return AUTH_OK;
+	*why = reason;
+	return res;
 }
 
 /*
