@@ -27,21 +27,22 @@ apop_parse_line(const char *line, size_t len, const char **name,
 	return 0;
 }
 
-/* user's secret in (buf, len), or NULL. */
+/*
+ * user's secret in (buf, len), or NULL. *slen is written only for the
+ * line that matches: a length left over from another line would make
+ * the caller hash bytes that are not there.
+ */
 static const char *
 find_secret(const char *buf, size_t len, const char *user, size_t *slen)
 {
-	const char *p = buf, *end = buf + len, *nl, *name, *secret;
-	size_t linelen, nlen, ulen = strlen(user);
+	const char *line, *name, *secret;
+	size_t pos = 0, linelen, nlen, seclen, ulen = strlen(user);
 
-	for (; p < end; p = nl == NULL ? end : nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		linelen = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		if (linelen == 0 || *p == '#' || apop_parse_line(p, linelen,
-		    &name, &nlen, &secret, slen) == -1) {
-			continue;
-		}
-		if (nlen == ulen && memcmp(name, user, ulen) == 0) {
+	while (cred_next_line(buf, len, &pos, &line, &linelen)) {
+		if (apop_parse_line(line, linelen, &name, &nlen, &secret,
+		    &seclen) == 0 && nlen == ulen &&
+		    memcmp(name, user, ulen) == 0) {
+			*slen = seclen;
 			return secret;
 		}
 	}
@@ -95,6 +96,7 @@ apop_verify(const char *file, const char *timestamp, const char *user,
 	if (auth_read_file(file, &buf, &len, why) == -1) {
 		return AUTH_TEMPFAIL;
 	}
+	/* An unknown name costs one MD5 too: of the timestamp alone. */
 	secret = find_secret(buf, len, user, &slen);
 	md5_hex(timestamp, secret != NULL ? secret : "", slen, want);
 	if (strlen(digest) != APOP_DIGEST_LEN || secret == NULL) {

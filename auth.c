@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,33 +208,48 @@ fail:
 	return -1;
 }
 
+int
+cred_next_line(const char *buf, size_t len, size_t *pos, const char **line,
+    size_t *linelen)
+{
+	const char *nl;
+	size_t n;
+
+	while (*pos < len) {
+		nl = memchr(buf + *pos, '\n', len - *pos);
+		n = nl == NULL ? len - *pos : (size_t)(nl - (buf + *pos));
+		*line = buf + *pos;
+		*pos += n + (nl != NULL);
+		if (n > 0 && **line != '#') {
+			*linelen = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
- * First line whose name is exactly user, as getpwnam() would pick. Blank
- * lines and comments are skipped, and so are malformed lines: one typo
- * must not lock every other account out.
+ * First line whose name is exactly user, as getpwnam() would pick.
+ * Malformed lines are skipped: one typo must not lock every other account
+ * out. The out-parameters are written only for the line that matches.
  */
 static int
 file_find(const char *buf, size_t len, const char *user, struct account *a,
     const char **hash, size_t *hashlen)
 {
-	const char *p = buf, *end = buf + len, *nl;
-	size_t ulen = strlen(user);
+	struct account cand;
+	const char *line, *h;
+	size_t pos = 0, linelen, hlen, ulen = strlen(user);
 
-	while (p < end) {
-		size_t linelen;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		linelen = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		if (linelen > 0 && *p != '#' &&
-		    passwd_parse_line(p, linelen, a, hash, hashlen) == 0 &&
-		    strlen(a->name) == ulen &&
-		    memcmp(a->name, user, ulen) == 0) {
+	while (cred_next_line(buf, len, &pos, &line, &linelen)) {
+		if (passwd_parse_line(line, linelen, &cand, &h, &hlen) == 0 &&
+		    strlen(cand.name) == ulen &&
+		    memcmp(cand.name, user, ulen) == 0) {
+			*a = cand;
+			*hash = h;
+			*hashlen = hlen;
 			return 1;
 		}
-		if (nl == NULL) {
-			break;
-		}
-		p = nl + 1;
 	}
 	return 0;
 }
@@ -258,23 +274,36 @@ hash_equal(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 /*
- * Why the stored hash cannot be used; NULL when it can. An empty hash
- * would let anyone in, and '!' or '*' mark a locked account (passwd(5)).
+ * Why a stored hash refuses its account, whatever the method; NULL when
+ * it does not. An empty hash would let anyone in, and '!' or '*' mark a
+ * locked or disabled password (passwd(5), shadow(5)).
  */
+static const char *
+hash_refuses(const char *hash, size_t hashlen)
+{
+	if (hashlen == 0) {
+		return "empty password hash";
+	}
+	if (hash[0] == '!' || hash[0] == '*') {
+		return "account locked";
+	}
+	return NULL;
+}
+
+/* Why the stored hash cannot be used; NULL when it can. */
 static const char *
 unusable(const struct account *a, const char *hash, size_t hashlen)
 {
+	const char *reason;
+
 	if (a == NULL) {
 		return "unknown user";
 	}
 	if (a->uid == 0) {
 		return "uid 0 refused";
 	}
-	if (hashlen == 0) {
-		return "empty password hash";
-	}
-	if (hash[0] == '!' || hash[0] == '*') {
-		return "account locked";
+	if ((reason = hash_refuses(hash, hashlen)) != NULL) {
+		return reason;
 	}
 	if (hashlen >= CRYPT_OUTPUT_SIZE) {
 		return "unsupported hash";
@@ -473,11 +502,52 @@ copy_account(const struct passwd *pw, struct account *acct,
 }
 
 /*
- * The account PAM accepted, by the name PAM ended with. Without a passwd
- * entry there is no uid to become: the system, not the client, is wrong.
+ * pam_acct_mgmt() (pam_unix) sees expiry, not a password locked by
+ * usermod -L or passwd -l: for a password login pam_authenticate()
+ * refuses that, but APOP does not run it. Root reads shadow(5) here.
  */
 static enum auth_result
-account_lookup(const char *name, struct account *acct, const char **why)
+password_refuses(const struct passwd *pw, const char **why)
+{
+	struct spwd sp, *spp = NULL;
+	const char *hash = pw->pw_passwd, *reason = NULL;
+	enum auth_result res = AUTH_FAIL;
+	char *buf;
+	int e = 0;
+
+	if ((buf = malloc(PW_BUF_FALLBACK)) == NULL) {
+		*why = "out of memory";
+		return AUTH_TEMPFAIL;
+	}
+	if (strcmp(hash, "x") == 0) {
+		e = getspnam_r(pw->pw_name, &sp, buf, PW_BUF_FALLBACK, &spp);
+		hash = spp != NULL ? spp->sp_pwdp : NULL;
+	}
+	if (hash == NULL && e != 0 && e != ENOENT) {
+		reason = "getspnam_r failed";
+		res = AUTH_TEMPFAIL;
+	} else if (hash == NULL) {
+		reason = "no shadow entry";
+	} else {
+		reason = hash_refuses(hash, strlen(hash));
+	}
+	explicit_bzero(buf, PW_BUF_FALLBACK);
+	free(buf);
+	if (reason == NULL) {
+		return AUTH_OK;
+	}
+	*why = reason;
+	return res;
+}
+
+/*
+ * The account PAM accepted, by the name PAM ended with. Without a passwd
+ * entry there is no uid to become: the system, not the client, is wrong.
+ * For APOP the stored password must not be locked either.
+ */
+static enum auth_result
+account_lookup(const char *name, int apop, struct account *acct,
+    const char **why)
 {
 	struct passwd pw, *pwp = NULL;
 	enum auth_result res;
@@ -507,6 +577,9 @@ account_lookup(const char *name, struct account *acct, const char **why)
 	} else {
 		res = copy_account(pwp, acct, why);
 	}
+	if (res == AUTH_OK && apop) {
+		res = password_refuses(pwp, why);
+	}
 	explicit_bzero(buf, size);
 	free(buf);
 	return res;
@@ -514,7 +587,8 @@ account_lookup(const char *name, struct account *acct, const char **why)
 
 /* PAM_USER may have been mapped by a module; copy it while h lives. */
 static enum auth_result
-pam_account(pam_handle_t *h, struct account *acct, const char **why)
+pam_account(pam_handle_t *h, int apop, struct account *acct,
+    const char **why)
 {
 	const void *item = NULL;
 	char name[USER_MAX + 1];
@@ -530,7 +604,21 @@ pam_account(pam_handle_t *h, struct account *acct, const char **why)
 		return AUTH_TEMPFAIL;
 	}
 	memcpy(name, item, len + 1);
-	return account_lookup(name, acct, why);
+	return account_lookup(name, apop, acct, why);
+}
+
+/*
+ * libpam would sleep a random 0.5 to 1.5 times what a module asks
+ * (pam_unix: 2 s), and only when pam_authenticate() fails, so that the
+ * right password of an expired account was answered sooner than a wrong
+ * one. The monitor gives every failure the same delay instead.
+ */
+static void
+no_fail_delay(int status, unsigned int usec, void *data)
+{
+	(void)status;
+	(void)usec;
+	(void)data;
 }
 
 static int
@@ -542,6 +630,10 @@ pam_steps(pam_handle_t *h, const struct auth_request *req)
 		rc = pam_set_item(h, PAM_RHOST, req->rhost);
 	}
 	if (rc == PAM_SUCCESS) {
+		rc = pam_set_item(h, PAM_FAIL_DELAY, (const void *)no_fail_delay);
+	}
+	/* APOP's digest was the proof: PAM has no password to check. */
+	if (rc == PAM_SUCCESS && !req->apop) {
 		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
 	}
 	if (rc == PAM_SUCCESS) {
@@ -578,7 +670,7 @@ pam_check(const struct auth_request *req, struct account *acct,
 		    pam_strerror(h, rc));
 		*why = pam_why;
 	} else {
-		res = pam_account(h, &a, why);
+		res = pam_account(h, req->apop, &a, why);
 	}
 	pam_end(h, rc);
 	if (res == AUTH_OK) {
@@ -587,13 +679,16 @@ pam_check(const struct auth_request *req, struct account *acct,
 	return res;
 }
 
-/* The passwd-file entry of an account that proved itself otherwise. */
+/*
+ * The passwd-file entry of an account that proved itself otherwise, with
+ * the checks a password login makes: a locked hash refuses APOP too.
+ */
 static enum auth_result
 file_account(const struct auth_request *req, struct account *acct,
     const char **why)
 {
 	struct account a;
-	const char *hash;
+	const char *hash, *reason;
 	char *buf = NULL;
 	size_t len = 0, hashlen;
 	enum auth_result res = AUTH_OK;
@@ -608,6 +703,9 @@ file_account(const struct auth_request *req, struct account *acct,
 	} else if (a.uid == 0) {
 		*why = "uid 0 refused";
 		res = AUTH_FAIL;
+	} else if ((reason = hash_refuses(hash, hashlen)) != NULL) {
+		*why = reason;
+		res = AUTH_FAIL;
 	}
 	explicit_bzero(buf, len);
 	free(buf);
@@ -617,7 +715,10 @@ file_account(const struct auth_request *req, struct account *acct,
 	return res;
 }
 
-/* APOP: the digest in req->pass; then the account the secret belongs to. */
+/*
+ * APOP: the digest in req->pass; then the account the secret belongs to,
+ * with the account checks a password login makes (PAM's account step).
+ */
 static enum auth_result
 apop_check(const struct auth_request *req, struct account *acct,
     const char **why)
@@ -632,7 +733,7 @@ apop_check(const struct auth_request *req, struct account *acct,
 	if (req->passwd_file != NULL) {
 		return file_account(req, acct, why);
 	}
-	return account_lookup(req->user, acct, why);
+	return pam_check(req, acct, why);
 }
 
 enum auth_result

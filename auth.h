@@ -43,7 +43,10 @@ struct auth_request {
  * hashes cost what the dummy yescrypt hash costs). When the result is not
  * AUTH_OK, *why points to a short static text for the log, valid until the
  * next call. Only authentication and account checks run: no PAM session
- * is opened, since a POP3 session holds no login of its own.
+ * is opened, since a POP3 session holds no login of its own. APOP runs
+ * the same account checks as a password (PAM's account step, uid 0, a
+ * locked, disabled or empty stored hash). PAM's own failure delay is off:
+ * the caller gives every failure the same delay.
  */
 enum auth_result auth_check(const struct auth_request *, struct account *,
 	    const char **);
@@ -54,6 +57,14 @@ enum auth_result auth_check(const struct auth_request *, struct account *,
  * 0, or -1 with *why.
  */
 int	auth_read_file(const char *, char **, size_t *, const char **);
+
+/*
+ * The next line of a credentials file (buf, len) from *pos on, skipping
+ * blank lines and '#' comments: points *line and *linelen at it, without
+ * its newline, moves *pos past it and returns 1; 0 at the end.
+ */
+int	cred_next_line(const char *, size_t, size_t *, const char **,
+	    size_t *);
 
 /*
  * One line of a passwd(5) file, (line, len) without its newline: seven

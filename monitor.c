@@ -226,6 +226,25 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	return PV_OK;
 }
 
+/*
+ * A failed attempt is answered AUTH_FAIL_DELAY after it began, whichever
+ * step refused it (an unknown name, a wrong password, PAM's account
+ * step, uid 0, an APOP-only account): how long the checks took must not
+ * tell which. PAM's own delay is switched off in the worker (auth.c).
+ */
+static void
+pad_failure(const struct timespec *began)
+{
+	struct timespec until = *began;
+	int rc;
+
+	until.tv_sec += AUTH_FAIL_DELAY;
+	do {
+		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until,
+		    NULL);
+	} while (rc == EINTR);
+}
+
 /* Waits for the next message from the child until the deadline. */
 static ssize_t
 next_request(int chan, time_t deadline, unsigned char *buf)
@@ -295,6 +314,7 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 {
 	unsigned char buf[PRIV_MSG_MAX];
 	struct priv_auth a;
+	struct timespec began;
 	enum priv_verdict v;
 	time_t deadline = time(NULL) + PRELOGIN_MAX;
 	unsigned int failures = 0;
@@ -308,11 +328,12 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1) {
 			end_prelogin(child);
 		}
+		clock_gettime(CLOCK_MONOTONIC, &began);
 		v = authenticate(p, &a, acct);
 		explicit_bzero(&a, sizeof(a));
 		explicit_bzero(buf, sizeof(buf));
 		if (v == PV_FAIL) {
-			sleep(AUTH_FAIL_DELAY);
+			pad_failure(&began);
 			if (++failures >= AUTH_FAILURES_MAX) {
 				v = PV_FAIL_LAST;
 			}

@@ -68,8 +68,13 @@
 /* Failed logins per connection: a typo tried by three mechanisms. */
 #define AUTH_FAILURES_MAX	3
 
-/* Seconds a failed login waits before it is answered. */
-#define AUTH_FAIL_DELAY		2
+/*
+ * Seconds from the start of a failed login to its answer, whatever step
+ * refused it. libpam would have slept up to 1.5 times pam_unix's 2 s on
+ * a wrong password; the checks themselves (a yescrypt hash, PAM) must
+ * take far less than this, or their length shows again.
+ */
+#define AUTH_FAIL_DELAY		3
 
 /* Unknown or malformed commands before the server hangs up. */
 #define PROTOCOL_ERRORS_MAX	20

@@ -7,9 +7,18 @@
  * exact size; then the input, cut into a user, a password and an
  * address, also makes the trip through priv_send_*() and priv_recv()
  * over a socketpair, as the child sends it.
+ * The input is also a whole APOP secrets file: apop_verify() and
+ * apop_listed() must agree with a reference lookup for every name in it
+ * and for a name that is not. libmd is not instrumented, so MD5Update()
+ * is wrapped (-Wl,--wrap) and reads every byte it is given where ASan
+ * sees it: a length that does not belong to its buffer is a crash (issue
+ * 12, defect 6: a length left over from a non-matching line).
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <md5.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +30,24 @@
 #include "priv.h"
 
 #define PEER_ROOM	256	/* pop3d.h's PEER_MAX */
+#define TIMESTAMP	"<1.2@fuzz>"
+#define ABSENT_NAME	"absent-fuzz-name"
+#define NAMES_TRIED	4	/* names of the file looked up, at most */
+
+void	__real_MD5Update(MD5_CTX *, const uint8_t *, size_t);
+void	__wrap_MD5Update(MD5_CTX *, const uint8_t *, size_t);
+
+void
+__wrap_MD5Update(MD5_CTX *ctx, const uint8_t *data, size_t len)
+{
+	volatile uint8_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		sum = (uint8_t)(sum ^ data[i]);
+	}
+	__real_MD5Update(ctx, data, len);
+}
 
 static void
 check_auth(const unsigned char *in, size_t len)
@@ -159,6 +186,129 @@ check_apop(const char *line, size_t len)
 	    secret == colon + 1 && slen == len - nlen - 1));
 }
 
+/* The secrets file, rewritten with each input; removed at exit. */
+static char secrets_path[256];
+static int secrets_fd = -1;
+
+static void
+remove_secrets(void)
+{
+	unlink(secrets_path);
+}
+
+static void
+write_secrets(const unsigned char *in, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (secrets_fd == -1) {
+		CHECK(snprintf(secrets_path, sizeof(secrets_path),
+		    "%s/pop3d-fuzz-secrets-XXXXXX", t != NULL && *t == '/' ?
+		    t : "/tmp") < (int)sizeof(secrets_path));
+		CHECK((secrets_fd = mkstemp(secrets_path)) != -1);
+		atexit(remove_secrets);
+	}
+	CHECK(ftruncate(secrets_fd, 0) == 0);
+	CHECK(len == 0 || pwrite(secrets_fd, in, len, 0) == (ssize_t)len);
+}
+
+/*
+ * The reference lookup, written apart from apop.c: lines split at '\n';
+ * blank lines and those starting with '#' skipped; "name:secret" with a
+ * name of 1..USER_MAX bytes, a secret of one byte or more and no NUL in
+ * the line; the first line with that name wins.
+ */
+static const char *
+model_secret(const char *buf, size_t len, const char *user, size_t *slen)
+{
+	size_t start = 0, end, colon, ulen = strlen(user);
+
+	while (start < len) {
+		end = start;
+		while (end < len && buf[end] != '\n') {
+			end++;
+		}
+		colon = start;
+		while (colon < end && buf[colon] != ':') {
+			colon++;
+		}
+		if (end > start && buf[start] != '#' && colon < end &&
+		    colon > start && colon - start <= USER_MAX &&
+		    colon + 1 < end &&
+		    memchr(buf + start, '\0', end - start) == NULL &&
+		    colon - start == ulen &&
+		    memcmp(buf + start, user, ulen) == 0) {
+			*slen = end - colon - 1;
+			return buf + colon + 1;
+		}
+		start = end + 1;
+	}
+	return NULL;
+}
+
+/* libmd's one-shot MD5Data() as the reference digest. */
+static void
+model_digest(const char *secret, size_t slen, char out[APOP_DIGEST_LEN + 1])
+{
+	size_t tlen = strlen(TIMESTAMP);
+	uint8_t *msg = malloc(tlen + slen + 1);
+
+	CHECK(msg != NULL);
+	memcpy(msg, TIMESTAMP, tlen);
+	memcpy(msg + tlen, secret, slen);
+	CHECK(MD5Data(msg, tlen + slen, out) == out);
+	free(msg);
+}
+
+/* One name: the right digest, a wrong one, and apop_listed(). */
+static void
+check_apop_name(const char *buf, size_t len, const char *user)
+{
+	char good[APOP_DIGEST_LEN + 1], bad[APOP_DIGEST_LEN + 1];
+	const char *secret, *why = NULL;
+	size_t slen = 0;
+
+	secret = model_secret(buf, len, user, &slen);
+	model_digest(secret != NULL ? secret : "", slen, good);
+	memcpy(bad, good, sizeof(bad));
+	bad[0] = bad[0] == '0' ? '1' : '0';
+	CHECK(apop_verify(secrets_path, TIMESTAMP, user, good, &why) ==
+	    (secret != NULL ? AUTH_OK : AUTH_FAIL));
+	CHECK(apop_verify(secrets_path, TIMESTAMP, user, bad, &why) ==
+	    AUTH_FAIL);
+	CHECK(apop_listed(secrets_path, user) == (secret != NULL));
+}
+
+/*
+ * The input as a secrets file: the names of its first lines (as C
+ * strings: a name with a NUL cannot be asked for) and one absent name.
+ */
+static void
+check_apop_file(const unsigned char *in, size_t len)
+{
+	const char *buf = (const char *)in, *line, *colon, *nl;
+	char user[USER_MAX + 1];
+	size_t pos, linelen, tried = 0;
+
+	write_secrets(in, len);
+	check_apop_name(buf, len, ABSENT_NAME);
+	for (pos = 0; pos < len && tried < NAMES_TRIED; pos += linelen + 1) {
+		line = buf + pos;
+		nl = memchr(line, '\n', len - pos);
+		linelen = nl == NULL ? len - pos : (size_t)(nl - line);
+		colon = memchr(line, ':', linelen);
+		if (colon == NULL || colon == line ||
+		    (size_t)(colon - line) > USER_MAX ||
+		    memchr(line, '\0', (size_t)(colon - line)) != NULL) {
+			continue;
+		}
+		memcpy(user, line, (size_t)(colon - line));
+		user[colon - line] = '\0';
+		check_apop_name(buf, len, user);
+		tried++;
+	}
+}
+
 /* The child's messages, sent and received as the monitor receives them. */
 static void
 round_trip(const unsigned char *in, size_t len)
@@ -214,6 +364,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	check_peer(copy, size, 1 + (size > 1 ? in[size - 1] % 48 : 0));
 	check_passwd((const char *)copy, size);
 	check_apop((const char *)copy, size);
+	check_apop_file(copy, size);
 	round_trip(copy, size);
 	free(copy);
 	return 0;

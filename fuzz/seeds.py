@@ -437,6 +437,13 @@ def priv_seeds():
     s["apop-no-secret"] = b"mrose:"
     s["apop-colons"] = b"mrose:tan:sta:af"
     s["apop-long-name"] = b"n" * 129 + b":s"
+    # whole secrets files; the first is issue 12's defect 6: an absent
+    # name hashed with the length of the last line's secret
+    s["apop-file-absent-after-long-secret"] = (b"alice:secret1\nbob:" +
+                                               b"x" * 200)
+    s["apop-file-comments-blanks"] = (b"# secrets\n\nmrose:tanstaaf\n"
+                                      b"#mrose:other\n\nbob:x:y\n")
+    s["apop-file-first-wins"] = b"mrose:first\nmrose:second\n:x\nq:"
     return s
 
 

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "apop.h"
@@ -86,6 +87,35 @@ START_TEST(test_apop_listed)
 }
 END_TEST
 
+/*
+ * Defect 6 of issue 12: a name with no secret was hashed with the length
+ * of the last non-matching line's secret, read past a one-byte string.
+ * An 8 MiB secret on that line made the root worker crash; ASan sees any.
+ */
+START_TEST(test_apop_unknown_user_after_long_secret)
+{
+	static const char head[] = "alice:secret1\nbob:";
+	char path[] = "/tmp/pop3d-apop-long-XXXXXX";
+	size_t big = 8 * 1024 * 1024;
+	char *text = malloc(sizeof(head) - 1 + big);
+	const char *why = NULL;
+	int fd = mkstemp(path);
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_ne(fd, -1);
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, 'x', big);
+	ck_assert_int_eq(write(fd, text, sizeof(head) - 1 + big),
+	    (ssize_t)(sizeof(head) - 1 + big));
+	close(fd);
+	free(text);
+	ck_assert_int_eq(apop_verify(path, RFC_TIMESTAMP, "nosuchuser",
+	    RFC_DIGEST, &why), AUTH_FAIL);
+	ck_assert_int_eq(apop_listed(path, "nosuchuser"), 0);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_apop_parse_line)
 {
 	const char *name, *secret;
@@ -116,7 +146,7 @@ apop_suite(void)
 	tcase_add_unchecked_fixture(tc, write_secrets, remove_secrets);
 	ADD_TESTS(tc, test_apop_rfc_example, test_apop_refusals,
 	    test_apop_unreadable_file_is_tempfail, test_apop_listed,
-	    test_apop_parse_line);
+	    test_apop_parse_line, test_apop_unknown_user_after_long_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,12 @@
 /*
  * auth.c: one line of a passwd(5)-format file, as the passwd-file check
- * reads it. PAM and crypt(3) belong to the integration tests.
+ * reads it, the line iterator, and APOP's account checks against a
+ * passwd file. PAM and crypt(3) belong to the integration tests.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "tests/unit.h"
@@ -185,6 +187,97 @@ START_TEST(test_passwd_long_name_and_home)
 }
 END_TEST
 
+/* RFC 1939 section 7: the digest of this timestamp and "tanstaaf". */
+#define RFC_TIMESTAMP	"<1896.697170952@dbc.mtview.ca.us>"
+#define RFC_DIGEST	"c4c9334bac560ecc979e58001b3e22fb"
+#define SOME_HASH	"$y$j9T$OTcR7TqFOspiJrH5bq4tX/$vTa2EzCWzAIHvN/QxmcvVv"
+
+static char passwd_path[64], secrets_path[64];
+
+static void
+write_temp(char *path, size_t size, const char *text)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/pop3d-auth-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void
+write_apop_files(void)
+{
+	write_temp(passwd_path, sizeof(passwd_path),
+	    "open:" SOME_HASH ":1000:1000::/tmp:/bin/sh\n"
+	    "locked:!" SOME_HASH ":1000:1000::/tmp:/bin/sh\n"
+	    "star:*:1000:1000::/tmp:/bin/sh\n"
+	    "empty::1000:1000::/tmp:/bin/sh\n"
+	    "zero:" SOME_HASH ":0:0::/tmp:/bin/sh\n");
+	write_temp(secrets_path, sizeof(secrets_path),
+	    "open:tanstaaf\nlocked:tanstaaf\nstar:tanstaaf\n"
+	    "empty:tanstaaf\nzero:tanstaaf\n");
+}
+
+static void
+remove_apop_files(void)
+{
+	unlink(passwd_path);
+	unlink(secrets_path);
+}
+
+static enum auth_result
+apop_login(const char *user)
+{
+	struct auth_request r;
+	struct account a;
+	const char *why = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.passwd_file = passwd_path;
+	r.apop_secrets = secrets_path;
+	r.apop_timestamp = RFC_TIMESTAMP;
+	r.user = user;
+	r.pass = RFC_DIGEST;
+	r.apop = 1;
+	return auth_check(&r, &a, &why);
+}
+
+/*
+ * Defect 4 of issue 12: the right digest logged into an account whose
+ * passwd-file hash was locked. APOP runs a password's account checks.
+ */
+START_TEST(test_apop_runs_account_checks)
+{
+	ck_assert_int_eq(apop_login("open"), AUTH_OK);
+	ck_assert_int_eq(apop_login("locked"), AUTH_FAIL);
+	ck_assert_int_eq(apop_login("star"), AUTH_FAIL);
+	ck_assert_int_eq(apop_login("empty"), AUTH_FAIL);
+	ck_assert_int_eq(apop_login("zero"), AUTH_FAIL);
+}
+END_TEST
+
+/* Blank lines and comments skipped, the last line without a newline. */
+START_TEST(test_cred_next_line)
+{
+	static const char text[] = "\n# c\na:1\n\n\nb\n#\nc:3";
+	const char *want[] = { "a:1", "b", "c:3" };
+	const char *line;
+	size_t pos = 0, len, i;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(cred_next_line(text, sizeof(text) - 1, &pos,
+		    &line, &len), 1);
+		ck_assert_uint_eq(len, strlen(want[i]));
+		ck_assert(memcmp(line, want[i], len) == 0);
+	}
+	ck_assert_int_eq(cred_next_line(text, sizeof(text) - 1, &pos, &line,
+	    &len), 0);
+	ck_assert_uint_eq(pos, sizeof(text) - 1);
+}
+END_TEST
+
 Suite *
 auth_suite(void)
 {
@@ -195,6 +288,10 @@ auth_suite(void)
 	    test_passwd_malformed_ids, test_passwd_wrong_number_of_fields,
 	    test_passwd_reads_only_len_bytes, test_passwd_nul_byte_is_refused,
 	    test_passwd_null_line_is_refused, test_passwd_long_name_and_home);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("apop_account");
+	tcase_add_unchecked_fixture(tc, write_apop_files, remove_apop_files);
+	ADD_TESTS(tc, test_apop_runs_account_checks, test_cred_next_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
