@@ -133,12 +133,15 @@ def ended_within(proc, seconds):
         return False
 
 
-def stop(proc, client):
-    """Closes our end, then makes sure pop3d is gone."""
+def stop(proc, client, name):
+    """Closes our end, makes sure pop3d is gone, checks it ended well (a
+    sanitizer's report or a signal would not)."""
     client.sock.close()
     if not ended_within(proc, 10):
         os.killpg(proc.pid, 9)
         proc.wait()
+    check(proc.returncode == 0, name + ": pop3d exited with status 0",
+          "status %d" % proc.returncode)
 
 
 def read_file(path):
@@ -203,11 +206,11 @@ def stalled_over_socketpair(env):
                      "ended=%s after %.1f s" % (ended, took)):
             return
     finally:
-        stop(proc, client)
+        stop(proc, client, name)
 
     def new_client():
         p, c = socketpair_session(env, args, log)
-        return c, lambda c: stop(p, c)
+        return c, lambda c: stop(p, c, name + ", next login")
     after_stall(env, name, path, data, log, new_client)
 
 
@@ -330,7 +333,7 @@ def slow_reader(env):
     except (EOFError, TimeoutError, OSError) as e:
         check(False, name, "%s after %d bytes" % (e, len(got)))
     finally:
-        stop(proc, client)
+        stop(proc, client, name)
 
 
 def trickle(proc, client, data, t0, seconds):
@@ -367,7 +370,7 @@ def prelogin_slow_bytes(env):
         check(b"-ERR autologout: time to log in is up\r\n" in tail,
               name + ": the client is told why", "last bytes: %r" % tail[-80:])
     finally:
-        stop(proc, client)
+        stop(proc, client, name)
 
 
 def proxied_session(env):
@@ -397,7 +400,7 @@ def proxy_slow_bytes(env):
               "connection (%.1f s)" % (BYTE_EVERY, PROXY_TIMEOUT, took),
               "ended=%s after %.1f s" % (ended, took))
     finally:
-        stop(proc, client)
+        stop(proc, client, name)
     log = proc.stderr.read().decode("utf-8", "replace")
     check(log.count("no valid PROXY header") == 1, name + ": logged once",
           "log: %r" % log[-400:])
@@ -411,7 +414,7 @@ def proxy_slow_bytes(env):
     except (EOFError, TimeoutError, OSError) as e:
         check(False, name + ": a header sent whole is taken", str(e))
     finally:
-        stop(proc, client)
+        stop(proc, client, name)
 
 
 def guarded(fn, env):

@@ -607,39 +607,72 @@ START_TEST(test_write_deadline_stalled_reader)
 }
 END_TEST
 
+#define SLOW_TOTAL	(512 * 1024)
+
 /*
- * A reader that takes a piece every 20 ms keeps a 400 ms timeout from
- * firing, however long the whole takes: progress starts a new wait.
+ * A child process at the other end of a pipe: peer(fds[end]) runs there;
+ * the parent keeps the other end. The child's pid.
  */
-START_TEST(test_write_timeout_spares_slow_reader)
+static pid_t
+pipe_peer(int fds[2], int end, void (*peer)(int))
 {
-	enum { TOTAL = 512 * 1024, PIECE = 16 * 1024 };
-	static char buf[PIECE];
-	struct io io;
-	long long t0;
-	size_t got = 0;
-	int fds[2];
-	ssize_t n;
 	pid_t pid;
 
 	ck_assert_int_eq(pipe(fds), 0);
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		close(fds[1]);
-		while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
-			got += (size_t)n;
-			usleep(20 * 1000);
-		}
-		_exit(got == TOTAL ? 0 : 1);
+		close(fds[1 - end]);
+		peer(fds[end]);
+		_exit(0);
 	}
-	close(fds[0]);
+	close(fds[end]);
+	return pid;
+}
+
+/* Takes 16 KB every 20 ms; exits 1 unless it got SLOW_TOTAL in all. */
+static void
+slow_reader(int fd)
+{
+	static char buf[16 * 1024];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		got += (size_t)n;
+		usleep(20 * 1000);
+	}
+	if (got != SLOW_TOTAL) {
+		_exit(1);
+	}
+}
+
+/* One byte every 20 ms, until the reader is gone. */
+static void
+trickler(int fd)
+{
+	while (write(fd, "x", 1) == 1) {
+		usleep(20 * 1000);
+	}
+}
+
+/*
+ * A reader that takes a piece every 20 ms keeps a 400 ms timeout from
+ * firing, however long the whole takes: progress starts a new wait.
+ */
+START_TEST(test_write_timeout_spares_slow_reader)
+{
+	struct io io;
+	long long t0;
+	int fds[2];
+	pid_t pid = pipe_peer(fds, 0, slow_reader);
+
 	io_init(&io, fds[1], fds[1], 400);
 	t0 = clock_ms();
-	put_zeros(&io, TOTAL);
+	put_zeros(&io, SLOW_TOTAL);
 	ck_assert_int_eq(io_flush(&io), 0);
 	ck_assert_int_gt(clock_ms() - t0, 400);
-	ck_assert_uint_eq(io.sent, TOTAL);
+	ck_assert_uint_eq(io.sent, SLOW_TOTAL);
 	close(fds[1]);
 	ck_assert_int_eq(reap_status(pid), 0);
 }
@@ -694,19 +727,8 @@ START_TEST(test_read_deadline_slow_bytes)
 	struct io io;
 	long long t0;
 	int fds[2];
-	pid_t pid;
+	pid_t pid = pipe_peer(fds, 1, trickler);
 
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		close(fds[0]);
-		while (write(fds[1], "x", 1) == 1) {
-			usleep(20 * 1000);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
 	io_init(&io, fds[0], STDOUT_FILENO, 250);
 	t0 = clock_ms();
 	io_set_deadline(&io, 400);
