@@ -1,13 +1,44 @@
 /*
  * Line reader and reply writer for the client connection.
  * Runs unprivileged: in the pre-login child and in the user's session.
+ *
+ * Every wait for the client is a poll() bounded by the idle timeout and the
+ * phase's deadline; no read or write may block outside it, or a client
+ * that stops reading would hold its session, and its maildrop, forever.
+ * fd 0 and 1 may be a TCP or UNIX socket (systemd, xinetd, inetd, stunnel)
+ * or a pipe, and their open file description is shared with the monitor,
+ * the pre-login child and whatever started pop3d. O_NONBLOCK is a flag of
+ * that description: set, it would change every holder's reads and writes
+ * (a parent reading it would get EAGAIN). SO_SNDTIMEO exists for sockets
+ * only, and also changes the shared socket. So the writes are made
+ * non-blocking call by call instead, and all waiting is done in poll():
+ *  - a socket gets send(MSG_DONTWAIT), which takes what fits and never
+ *    blocks, whatever the description's flags are;
+ *  - anything else (a pipe) gets write() only after poll() reported
+ *    POLLOUT, and of at most PIPE_BUF octets: POLLOUT on a Linux pipe
+ *    means a free buffer page, and a write of PIPE_BUF octets or fewer
+ *    goes into it whole, at once (we are the pipe's only writer).
+ * Reads need nothing of the kind: poll() reported POLLIN before each, and
+ * nobody else reads the connection meanwhile.
+ *
+ * A write that makes progress starts a new wait: a slow client that keeps
+ * reading is served, as RFC 1939's idle timer asks. Progress is the kernel
+ * reporting room, which a socket does once the client has taken a good
+ * part of a full send buffer (a third for TCP, three quarters for a UNIX
+ * socket; a page of a pipe), not byte by byte: a client that reads less
+ * than that within -t is idle. The deadline bounds a phase whatever the
+ * progress: login (LOGIN_TIMEOUT), a PROXY header (PROXY_TIMEOUT).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -27,18 +58,6 @@ io_detach(void)
 	return 0;
 }
 
-void
-io_init(struct io *io, int in_fd, int out_fd, int timeout_ms)
-{
-	memset(io, 0, offsetof(struct io, in));
-	io->in_fd = in_fd;
-	io->out_fd = out_fd;
-	io->timeout_ms = timeout_ms;
-	io->line_max = LINE_MAX_OCTETS;
-	io->read_fn = read;
-	io->write_fn = write;
-}
-
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {
@@ -53,30 +72,115 @@ wait_fd(int fd, short events, int timeout_ms)
 	return n;
 }
 
+static ssize_t
+send_nowait(int fd, const void *buf, size_t len)
+{
+	return send(fd, buf, len, MSG_DONTWAIT);
+}
+
+static ssize_t
+write_nowait(int fd, const void *buf, size_t len)
+{
+	int ready = wait_fd(fd, POLLOUT, 0);
+
+	if (ready <= 0) {
+		if (ready == 0) {
+			errno = EAGAIN;
+		}
+		return -1;
+	}
+	return write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
+}
+
+void
+io_init(struct io *io, int in_fd, int out_fd, int timeout_ms)
+{
+	struct stat st;
+
+	memset(io, 0, offsetof(struct io, in));
+	io->in_fd = in_fd;
+	io->out_fd = out_fd;
+	io->timeout_ms = timeout_ms;
+	io->line_max = LINE_MAX_OCTETS;
+	io->read_fn = read;
+	io->write_fn = fstat(out_fd, &st) == 0 && S_ISSOCK(st.st_mode) ?
+	    send_nowait : write_nowait;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+io_set_deadline(struct io *io, int ms)
+{
+	io->deadline_ms = ms > 0 ? now_ms() + ms : 0;
+}
+
+int
+io_deadline_passed(const struct io *io)
+{
+	return io->deadline_ms != 0 && now_ms() >= io->deadline_ms;
+}
+
+/*
+ * Waits until fd is ready for events, for the idle timeout at most and
+ * never past the deadline: 1 when ready, 0 on a timeout, -1 on an error.
+ */
+static int
+wait_client(const struct io *io, int fd, short events)
+{
+	long long left;
+
+	if (io->deadline_ms == 0) {
+		return wait_fd(fd, events, io->timeout_ms);
+	}
+	left = io->deadline_ms - now_ms();
+	if (left <= 0) {
+		return 0;
+	}
+	return wait_fd(fd, events, left < io->timeout_ms ? (int)left :
+	    io->timeout_ms);
+}
+
+/* One write of what the client takes, or one wait for room: how it went. */
+static enum io_status
+write_some(struct io *io, size_t *done)
+{
+	ssize_t n;
+	int ready;
+
+	n = io->write_fn(io->out_fd, io->out + *done, io->out_len - *done);
+	if (n > 0) {
+		*done += (size_t)n;
+		return IO_LINE;
+	}
+	if (n == -1 && errno == EINTR) {
+		return IO_LINE;
+	}
+	if (n == -1 && errno == EAGAIN) {
+		ready = wait_client(io, io->out_fd, POLLOUT);
+		return ready > 0 ? IO_LINE : ready == 0 ? IO_TIMEOUT : IO_ERROR;
+	}
+	return IO_ERROR;
+}
+
 int
 io_flush(struct io *io)
 {
 	size_t done = 0;
-	ssize_t n;
 
-	while (!io->failed && done < io->out_len) {
-		n = io->write_fn(io->out_fd, io->out + done, io->out_len - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1 && errno == EAGAIN &&
-		    wait_fd(io->out_fd, POLLOUT, io->timeout_ms) > 0) {
-			continue;
-		}
-		io->failed = 1;
+	while (io->failed == IO_LINE && done < io->out_len) {
+		io->failed = write_some(io, &done);
 	}
 	io->sent += done;
 	io->out_len = 0;
-	return io->failed ? -1 : 0;
+	return io->failed == IO_LINE ? 0 : -1;
 }
 
 void
@@ -164,9 +268,9 @@ fill(struct io *io)
 		io->in_start = 0;
 	}
 	if (io_flush(io) == -1) {
-		return IO_ERROR;
+		return io->failed;
 	}
-	ready = wait_fd(io->in_fd, POLLIN, io->timeout_ms);
+	ready = wait_client(io, io->in_fd, POLLIN);
 	if (ready == 0) {
 		return IO_TIMEOUT;
 	}
@@ -193,6 +297,14 @@ io_read_line(struct io *io, unsigned char **line, size_t *len)
 	enum io_status st;
 	int found;
 
+	/*
+	 * A reply that did not go out ends the session before the next
+	 * command runs, even one pipelined already: a QUIT behind a RETR
+	 * the client never took must not reach UPDATE.
+	 */
+	if (io->failed != IO_LINE) {
+		return io->failed;
+	}
 	for (;;) {
 		st = take_line(io, line, len, &found);
 		if (found) {

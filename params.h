@@ -83,10 +83,18 @@
 #define TIMEOUT_DEFAULT		600
 #define TIMEOUT_MAX		86400
 
-/* A proxy sends its PROXY header at once, or not at all. */
+/*
+ * A proxy sends its PROXY header at once, or not at all: all of it must
+ * be there this many seconds after the connection, however it trickles in.
+ */
 #define PROXY_TIMEOUT		5
 
-/* Nobody types a password for longer than this before logging in. */
+/*
+ * Nobody types a password for longer than this before logging in: the
+ * whole pre-login phase ends this many seconds after the connection, a
+ * client that sends a byte now and then included (each wait in it is
+ * bounded by -t too).
+ */
 #define LOGIN_TIMEOUT		60
 
 /*

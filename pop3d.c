@@ -116,7 +116,9 @@ dispatch(struct pop3 *p, const struct command *table, int secret)
 			v = V_MISUSE;
 			break;
 		case IO_TIMEOUT:
-			reply_err(&p->io, NULL, "autologout: idle too long");
+			reply_err(&p->io, NULL, "autologout: %s",
+			    io_deadline_passed(&p->io) ?
+			    "time to log in is up" : "idle too long");
 			io_flush(&p->io);
 			return END_TIMEOUT;
 		default:
@@ -140,7 +142,8 @@ dispatch(struct pop3 *p, const struct command *table, int secret)
 /*
  * A trusted proxy's header, before any byte from the client: its address
  * goes to the monitor at once, so nothing the client sends later can
- * change it. A missing or malformed header ends the connection.
+ * change it. A missing or malformed header, or one not complete within
+ * PROXY_TIMEOUT however it trickles in, ends the connection.
  */
 static void
 read_proxy_header(struct pop3 *p)
@@ -149,8 +152,9 @@ read_proxy_header(struct pop3 *p)
 	char addr[PEER_MAX];
 	size_t n, used = 0;
 	enum proxy_result r;
+	long long login_deadline = p->io.deadline_ms;
 
-	p->io.timeout_ms = PROXY_TIMEOUT * 1000;
+	io_set_deadline(&p->io, PROXY_TIMEOUT * 1000);
 	for (;;) {
 		n = io_pending(&p->io, &buf);
 		r = proxy_parse(buf, n, addr, sizeof(addr), &used);
@@ -164,6 +168,7 @@ read_proxy_header(struct pop3 *p)
 		}
 	}
 	io_consume(&p->io, used);
+	p->io.deadline_ms = login_deadline;
 	if (priv_send_peer(p->chan, addr) == -1) {
 		_exit(1);
 	}
@@ -219,11 +224,11 @@ pop3_authorization(struct pop3 *p)
 	const unsigned char *rest;
 	enum ending how;
 	size_t n;
-	int timeout = p->io.timeout_ms;
 
+	/* The whole phase, however slowly a client trickles bytes in. */
+	io_set_deadline(&p->io, LOGIN_TIMEOUT * 1000);
 	if (p->proxied) {
 		read_proxy_header(p);
-		p->io.timeout_ms = timeout;
 	}
 	reply_ok(&p->io, "POP3 server ready%s%s",
 	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);

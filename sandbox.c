@@ -78,7 +78,7 @@ static const struct rule common_rules[] = {
 	 */
 	ARG_IS(socket, 0, AF_UNIX),
 	ANY(connect),
-	ANY(sendto),
+	ANY(sendto),		/* also io.c: send() to a client socket */
 	ANY(getpid),
 	ANY(clock_gettime),	/* where the vDSO falls back to the kernel */
 

@@ -3,8 +3,12 @@
  * and write functions that deliver and accept bytes in awkward pieces.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -447,7 +451,7 @@ check_failure_drops_later_output(const int *steps, size_t nsteps,
 
 	io_put(io, first, strlen(first));
 	ck_assert_int_eq(io_flush(io), -1);
-	ck_assert_int_eq(io->failed, 1);
+	ck_assert_int_eq(io->failed, IO_ERROR);
 	ck_assert_uint_eq(io->sent, strlen(kept));
 	writes = fake_writes();
 	io_printf(io, "+OK %d\r\n", 2);
@@ -522,12 +526,260 @@ START_TEST(test_preload_limits)
 }
 END_TEST
 
+/* --- time limits on writes, and deadlines (issue 12, defects 2 and 7) */
+
+static long long
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+reap_status(pid_t pid)
+{
+	int status = 0;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* More than any pipe or socket buffer takes without a reader. */
+#define STALL_BYTES	(4 * 1024 * 1024)
+
+static void
+put_zeros(struct io *io, size_t len)
+{
+	static const unsigned char zeros[4096];
+	size_t n;
+
+	while (len > 0 && !io->failed) {
+		n = len < sizeof(zeros) ? len : sizeof(zeros);
+		io_put(io, zeros, n);
+		len -= n;
+	}
+}
+
+/*
+ * Writes STALL_BYTES to a pipe or a socket that nobody reads: the flush
+ * must give up as IO_TIMEOUT after about timeout_ms (or the deadline),
+ * not block.
+ */
+static void
+check_stalled_write(int use_socket, int timeout_ms, int deadline_ms)
+{
+	struct io io;
+	long long t0 = clock_ms();
+	int fds[2];
+
+	ck_assert_int_eq(use_socket ?
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds), 0);
+	io_init(&io, fds[0], fds[1], timeout_ms);
+	io_set_deadline(&io, deadline_ms);
+	put_zeros(&io, STALL_BYTES);
+	ck_assert_int_eq(io_flush(&io), -1);
+	ck_assert_int_eq(io.failed, IO_TIMEOUT);
+	ck_assert_int_le(clock_ms() - t0, 1000);
+	ck_assert_uint_gt(io.sent, 0);
+	ck_assert_uint_lt(io.sent, STALL_BYTES);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+START_TEST(test_write_timeout_stalled_reader_pipe)
+{
+	check_stalled_write(0, 50, 0);
+}
+END_TEST
+
+START_TEST(test_write_timeout_stalled_reader_socket)
+{
+	check_stalled_write(1, 50, 0);
+}
+END_TEST
+
+/* A long idle timeout does not outlast the phase's deadline. */
+START_TEST(test_write_deadline_stalled_reader)
+{
+	check_stalled_write(1, 60000, 100);
+}
+END_TEST
+
+#define SLOW_TOTAL	(512 * 1024)
+
+/*
+ * A child process at the other end of a pipe: peer(fds[end]) runs there;
+ * the parent keeps the other end. The child's pid.
+ */
+static pid_t
+pipe_peer(int fds[2], int end, void (*peer)(int))
+{
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		close(fds[1 - end]);
+		peer(fds[end]);
+		_exit(0);
+	}
+	close(fds[end]);
+	return pid;
+}
+
+/* Takes 16 KB every 20 ms; exits 1 unless it got SLOW_TOTAL in all. */
+static void
+slow_reader(int fd)
+{
+	static char buf[16 * 1024];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		got += (size_t)n;
+		usleep(20 * 1000);
+	}
+	if (got != SLOW_TOTAL) {
+		_exit(1);
+	}
+}
+
+/* One byte every 20 ms, until the reader is gone. */
+static void
+trickler(int fd)
+{
+	while (write(fd, "x", 1) == 1) {
+		usleep(20 * 1000);
+	}
+}
+
+/*
+ * A reader that takes a piece every 20 ms keeps a 400 ms timeout from
+ * firing, however long the whole takes: progress starts a new wait.
+ */
+START_TEST(test_write_timeout_spares_slow_reader)
+{
+	struct io io;
+	long long t0;
+	int fds[2];
+	pid_t pid = pipe_peer(fds, 0, slow_reader);
+
+	io_init(&io, fds[1], fds[1], 400);
+	t0 = clock_ms();
+	put_zeros(&io, SLOW_TOTAL);
+	ck_assert_int_eq(io_flush(&io), 0);
+	ck_assert_int_gt(clock_ms() - t0, 400);
+	ck_assert_uint_eq(io.sent, SLOW_TOTAL);
+	close(fds[1]);
+	ck_assert_int_eq(reap_status(pid), 0);
+}
+END_TEST
+
+/*
+ * A reply that did not go out ends the session before a pipelined command
+ * runs: a QUIT queued behind a RETR the client never read is not
+ * returned, so it cannot reach UPDATE.
+ */
+START_TEST(test_write_timeout_hides_pipelined_quit)
+{
+	int in[2], out[2];
+	struct io io;
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	io_init(&io, in[0], out[1], 50);
+	ck_assert_int_eq(write(in[1], "RETR 1\r\nQUIT\r\n", 14), 14);
+	expect_line(&io, "RETR 1");
+	put_zeros(&io, STALL_BYTES);
+	expect_status(&io, IO_TIMEOUT);
+	expect_status(&io, IO_TIMEOUT);
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+END_TEST
+
+START_TEST(test_write_error_hides_pipelined_quit)
+{
+	static const int epipe[] = { -EPIPE };
+	struct fake_plan w = { epipe, 1, 0 };
+	struct io *io = fake_io(LIT("RETR 1\r\nQUIT\r\n"), NULL, &w);
+
+	expect_line(io, "RETR 1");
+	put_zeros(io, OUTPUT_BUFFER + 1);
+	ck_assert_int_eq(io->failed, IO_ERROR);
+	expect_status(io, IO_ERROR);
+	expect_status(io, IO_ERROR);
+	fake_io_free(io);
+}
+END_TEST
+
+/*
+ * One byte every 20 ms never leaves the reader idle for its 250 ms, but
+ * the 400 ms deadline ends the phase all the same.
+ */
+START_TEST(test_read_deadline_slow_bytes)
+{
+	struct io io;
+	long long t0;
+	int fds[2];
+	pid_t pid = pipe_peer(fds, 1, trickler);
+
+	io_init(&io, fds[0], STDOUT_FILENO, 250);
+	t0 = clock_ms();
+	io_set_deadline(&io, 400);
+	ck_assert_int_eq(io_deadline_passed(&io), 0);
+	expect_status(&io, IO_TIMEOUT);
+	ck_assert_int_ge(clock_ms() - t0, 390);
+	ck_assert_int_le(clock_ms() - t0, 2000);
+	ck_assert_int_eq(io_deadline_passed(&io), 1);
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	reap_status(pid);
+}
+END_TEST
+
+/*
+ * Past the deadline a reply still leaves if the client has room for it
+ * (the -ERR that says why), but nothing waits: no read, no write.
+ */
+START_TEST(test_deadline_passed_reply_goes_waits_do_not)
+{
+	int in[2], out[2];
+	struct io io;
+	char buf[16];
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	io_init(&io, in[0], out[1], 60000);
+	io_set_deadline(&io, 1);
+	usleep(5 * 1000);
+	ck_assert_int_eq(write(in[1], "NOOP\r\n", 6), 6);
+	io_put(&io, LIT("-ERR late\r\n"));
+	expect_status(&io, IO_TIMEOUT);
+	n = read(out[0], buf, sizeof(buf));
+	ck_assert_bytes_str(buf, n < 0 ? 0 : (size_t)n, "-ERR late\r\n");
+	io_set_deadline(&io, 0);
+	expect_line(&io, "NOOP");
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+END_TEST
+
 Suite *
 io_suite(void)
 {
 	Suite *s = suite_create("io");
 	TCase *rd = tcase_create("read_line");
 	TCase *wr = tcase_create("write");
+	TCase *dl = tcase_create("deadlines");
 
 	ADD_TESTS(rd, test_read_line_one_byte_at_a_time,
 	    test_read_line_crlf_split_across_reads,
@@ -553,5 +805,14 @@ io_suite(void)
 	    test_put_larger_than_output_buffer,
 	    test_write_error_sets_failed_and_drops_output, test_printf_formats);
 	suite_add_tcase(s, wr);
+	ADD_TESTS(dl, test_write_timeout_stalled_reader_pipe,
+	    test_write_timeout_stalled_reader_socket,
+	    test_write_deadline_stalled_reader,
+	    test_write_timeout_spares_slow_reader,
+	    test_write_timeout_hides_pipelined_quit,
+	    test_write_error_hides_pipelined_quit,
+	    test_read_deadline_slow_bytes,
+	    test_deadline_passed_reply_goes_waits_do_not);
+	suite_add_tcase(s, dl);
 	return s;
 }
