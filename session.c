@@ -179,11 +179,15 @@ serve(struct pop3 *p, const struct msg *m, struct top *top)
 	}
 	io_begin_body(&b);
 	while ((s = mailbox_next(&p->mbox, &r, &piece, &len)) == MBX_OK &&
-	    len > 0) {
+	    len > 0 && !p->io.failed) {
 		io_put_body(&p->io, &b, piece, top == NULL ? len :
 		    top_take(top, piece, len));
 	}
 	mailbox_done(&r);
+	if (p->io.failed) {
+		/* The client is gone or stalled: the next read ends the session. */
+		return V_NEXT;
+	}
 	if (s != MBX_OK) {
 		log_msg(LOG_ERR, "message %lu not served whole: %s; connection "
 		    "closed, nothing deleted, user=%s", number_of(p, m),
