@@ -218,8 +218,14 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pop3d-timing-")
     try:
         set_up(tmp)
-        jobs = [c for c in CASES for _ in range(ATTEMPTS)]
+        # A login that succeeds holds its maildrop until QUIT, so those
+        # run one after another; two at once would get [IN-USE].
+        jobs = [c for c in CASES if c[5] for _ in range(ATTEMPTS)]
         results = {c: [] for c in CASES}
+        for c in CASES:
+            if not c[5]:
+                results[c] = [attempt(tmp, c[0], c[2], c[3], c[4])
+                              for _ in range(ATTEMPTS)]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             futs = {pool.submit(attempt, tmp, c[0], c[2], c[3], c[4]): c
                     for c in jobs}
