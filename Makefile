@@ -161,6 +161,12 @@ check-deb: deb
 	@scripts/deps systemd-container debootstrap
 	tests/systemd/deb $(DEB_DIR)/pop3d_*.deb
 
+# Debian's piuparts on the package (tests/systemd/piuparts): install and
+# purge, and an upgrade from a local repository, in a fresh chroot.
+check-piuparts: deb
+	@scripts/deps piuparts dpkg-dev debootstrap
+	tests/systemd/piuparts $(DEB_DIR)/pop3d_*.deb
+
 # The unit and integration tests under valgrind's memcheck (tests/valgrind);
 # rebuilt without the seccomp filter, which valgrind's system calls break.
 check-valgrind:
@@ -194,8 +200,9 @@ clean:
 	rm -rf fuzz/build $(SCAN_DIR) $(DEB_DIR)
 	$(MAKE) -C bench clean
 
-.PHONY: all bench bench-smoke check check-deb check-hardening check-scan \
-	check-systemd check-tidy check-valgrind clean deb deps demo fuzz lint-deps
+.PHONY: all bench bench-smoke check check-deb check-hardening \
+	check-piuparts check-scan check-systemd check-tidy check-valgrind clean \
+	deb deps demo fuzz lint-deps
 
 # --- make install / make uninstall (PREFIX, DESTDIR as usual)
 #

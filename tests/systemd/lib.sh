@@ -122,3 +122,18 @@ add_user() {
 	chown $1:mail /var/mail/$1 && chmod 0600 /var/mail/$1" ||
 		skip "cannot create the test user in the container"
 }
+
+# next_version DEB DIR: DIR/pop3d_VERSION+1_ARCH.deb, the package DEB with a
+# higher version, as a next build would be (the same conffile and
+# maintainer scripts): the upgrade the package tests make. Its path on
+# stdout, or a failure.
+next_version() {
+	_next=$(dpkg-deb -f "$1" Version)+1
+	if ! { mkdir -p "$2" && dpkg-deb -R "$1" "$2/tree" &&
+		sed -i "s/^Version: .*/Version: $_next/" "$2/tree/DEBIAN/control" &&
+		dpkg-deb -b --root-owner-group "$2/tree" "$2" >/dev/null; }; then
+		return 1
+	fi
+	rm -rf "$2/tree"
+	echo "$2"/pop3d_"$_next"_*.deb
+}
