@@ -24,8 +24,10 @@ skip() {
 work=""
 nspawn=""
 leader=""
+# finish: on every exit the container stops, then tests/lib.sh's clean_up
+# removes the copy ($tmp) and counts an early stop as a failure.
 finish() {
-	_status=$?
+	_exit=$?
 	if [ -n "$leader" ]; then
 		timeout 10 nsenter -t "$leader" -a systemctl poweroff \
 			>/dev/null 2>&1
@@ -39,14 +41,11 @@ finish() {
 		kill -KILL "$nspawn" 2>/dev/null
 	fi
 	wait 2>/dev/null
-	if [ -n "$work" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$work"
-	fi
-	if ! summarized; then
-		fail "the test stopped early (exit status $_status)"
-		summary || true
-		exit 1
-	fi
+	# shellcheck disable=SC2034 # clean_up (tests/lib.sh) removes $tmp
+	tmp=$work
+	# clean_up reports the status the script exited with.
+	(exit "$_exit")
+	clean_up
 }
 trap finish EXIT
 trap 'exit 1' HUP INT TERM
