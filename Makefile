@@ -139,7 +139,7 @@ check-systemd:
 # DEB_DIR and nothing outside the repository; then lintian on the .changes,
 # failing on any error or warning.
 DEB_DIR	 = build-deb
-DEB_DEPS = debhelper dpkg-dev fakeroot lintian
+DEB_DEPS = build-essential debhelper dpkg-dev fakeroot lintian
 deb:
 	@scripts/deps $(BUILD_DEPS) $(DEB_DEPS)
 	@v=$$(dpkg-parsechangelog -S Version) && \
