@@ -133,6 +133,40 @@ check-systemd:
 	$(MAKE) pop3d
 	tests/systemd/run
 
+# The Debian package (debian/), built with dpkg-buildpackage from a copy of
+# the checkout's files that git knows of (untracked ones too, ignored ones
+# not: no object file of this tree gets in), so that its outputs land in
+# DEB_DIR and nothing outside the repository; then lintian on the .changes,
+# failing on any error or warning.
+DEB_DIR	 = build-deb
+DEB_DEPS = build-essential debhelper dpkg-dev fakeroot lintian
+deb:
+	@scripts/deps $(BUILD_DEPS) $(DEB_DEPS)
+	@v=$$(dpkg-parsechangelog -S Version) && \
+	    grep -q "^#define POP3D_VERSION[[:space:]]*\"$$v\"$$" params.h || { \
+	    echo "deb: debian/changelog says $$v, params.h's" \
+	        "POP3D_VERSION differs" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp -P --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_DIR)/src
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
+# The package under a real systemd as PID 1 (tests/systemd/deb): installed
+# with apt-get on a fresh Debian 12 root, a session, remove, purge,
+# reinstall, an upgrade that keeps an edited /etc/pam.d/pop3.
+check-deb: deb
+	@scripts/deps systemd-container debootstrap
+	tests/systemd/deb $(DEB_DIR)/pop3d_*.deb
+
+# Debian's piuparts on the package (tests/systemd/piuparts): install and
+# purge, and an upgrade from a local repository, in a fresh chroot.
+check-piuparts: deb
+	@scripts/deps piuparts dpkg-dev debootstrap
+	tests/systemd/piuparts $(DEB_DIR)/pop3d_*.deb
+
 # The unit and integration tests under valgrind's memcheck (tests/valgrind);
 # rebuilt without the seccomp filter, which valgrind's system calls break.
 check-valgrind:
@@ -163,11 +197,12 @@ demo:
 clean:
 	rm -f pop3d *.o tests/*.o tests/unit tests/integration \
 	    tests/pop3d-probe
-	rm -rf fuzz/build $(SCAN_DIR)
+	rm -rf fuzz/build $(SCAN_DIR) $(DEB_DIR)
 	$(MAKE) -C bench clean
 
-.PHONY: all bench bench-smoke check check-hardening check-scan check-systemd \
-	check-tidy check-valgrind clean deps demo fuzz lint-deps
+.PHONY: all bench bench-smoke check check-deb check-hardening \
+	check-piuparts check-scan check-systemd check-tidy check-valgrind clean \
+	deb deps demo fuzz lint-deps
 
 # --- make install / make uninstall (PREFIX, DESTDIR as usual)
 #
