@@ -232,20 +232,17 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	return check_file(mb, &st, dir.st_gid);
 }
 
+/* The directory handle stays: UPDATE checks the name still leads here. */
 static enum mbx_status
 open_file(struct mailbox *mb)
 {
 	enum mbx_status s;
-	size_t name;
-	int dirfd = -1;
 
-	s = open_dir(mb, &dirfd, &name);
-	if (s != MBX_OK || dirfd == -1) {
+	s = open_dir(mb, &mb->dirfd, &mb->name);
+	if (s != MBX_OK || mb->dirfd == -1) {
 		return s;
 	}
-	s = open_in_dir(mb, dirfd, mb->path + name);
-	close(dirfd);
-	return s;
+	return open_in_dir(mb, mb->dirfd, mb->path + mb->name);
 }
 
 /* pread() of the mailbox; -1 with errno on failure. */
@@ -515,6 +512,7 @@ mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
 	memset(mb, 0, sizeof(*mb));
 	mb->want_xuidl = xuidl;
 	mb->fd = -1;
+	mb->dirfd = -1;
 	mb->session_fd = -1;
 	if (n >= sizeof(mb->path)) {
 		return refuse(mb, MBX_PERM, "mailbox path too long");
@@ -1006,6 +1004,36 @@ update_rescanned(struct mailbox *mb)
 	return s;
 }
 
+/*
+ * An MUA that rewrites the mailbox as a new file renamed over it leaves
+ * the session the old, unlinked inode: deleting there would remove
+ * nothing from the mailbox, yet tell the client it did.
+ */
+static enum mbx_status
+still_named(struct mailbox *mb)
+{
+	struct stat named, opened;
+	int gone = 0;
+
+	if (fstatat(mb->dirfd, mb->path + mb->name, &named,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT) {
+			return refuse(mb, MBX_TEMP, "mailbox cannot be "
+			    "examined");
+		}
+		gone = 1;
+	}
+	if (fstat(mb->fd, &opened) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox cannot be examined");
+	}
+	if (gone || named.st_dev != opened.st_dev ||
+	    named.st_ino != opened.st_ino) {
+		return refuse(mb, MBX_TEMP, "mailbox was replaced by another "
+		    "program during the session, nothing deleted");
+	}
+	return MBX_OK;
+}
+
 enum mbx_status
 mailbox_update(struct mailbox *mb)
 {
@@ -1022,7 +1050,10 @@ mailbox_update(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	s = update_listed(mb);
+	s = still_named(mb);
+	if (s == MBX_OK) {
+		s = update_listed(mb);
+	}
 	if (s == MBX_CHANGED) {
 		s = update_rescanned(mb);
 	}
@@ -1040,6 +1071,10 @@ mailbox_close(struct mailbox *mb)
 	if (mb->session_fd != -1) {
 		close(mb->session_fd);
 		mb->session_fd = -1;
+	}
+	if (mb->dirfd != -1) {
+		close(mb->dirfd);
+		mb->dirfd = -1;
 	}
 	free(mb->msgs);
 	free(mb->buf);
