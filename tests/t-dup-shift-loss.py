@@ -29,11 +29,10 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from integrity import harness  # noqa: E402
 from integrity.harness import Session, locked_append, locked_rewrite  # noqa: E402
 from integrity.mbox import Msg, make_msg, parse, serialize  # noqa: E402
+from integrity.tally import check, run_parts  # noqa: E402
 
-PASSED = FAILED = 0
 BYE = b"+OK bye"
 LEFT_ONE = (b"+OK bye; 1 deleted messages were not found unchanged and "
             b"were left alone")
@@ -47,17 +46,6 @@ OTHER_RO = Msg(OTHER.from_line, OTHER.body.replace(b"\n\n",
                b"\nStatus: RO\n\n", 1))
 OTHER_O = Msg(OTHER.from_line, OTHER.body.replace(b"\n\n",
               b"\nStatus: O\n\n", 1))
-
-
-def check(cond, name, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + name, flush=True)
-    else:
-        FAILED += 1
-        print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-              flush=True)
 
 
 def expunge_first(d):
@@ -128,14 +116,8 @@ def run(env, n, case):
 
 
 def main():
-    env = harness.Env(os.environ.get("POP3D", "./pop3d"))
-    try:
-        for n, case in enumerate(CASES):
-            run(env, n, case)
-    finally:
-        env.cleanup()
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    return run_parts([lambda env, n=n, case=case: run(env, n, case)
+                      for n, case in enumerate(CASES)])
 
 
 if __name__ == "__main__":

@@ -38,22 +38,11 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from integrity.harness import PASSWORD, Env  # noqa: E402
+from integrity.harness import PASSWORD  # noqa: E402
 from integrity.mbox import make_msg, serialize  # noqa: E402
+from integrity.tally import check, run_parts  # noqa: E402
 
 SIZES = (1024, 100 * 1024, 5 * 1024 * 1024)
-PASSED = FAILED = 0
-
-
-def check(cond, name, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + name, flush=True)
-    else:
-        FAILED += 1
-        print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-              flush=True)
 
 
 def tcp_pair():
@@ -137,14 +126,9 @@ def run(env, name, drive, size):
 
 
 def main():
-    env = Env(os.environ.get("POP3D", "./pop3d"))
-    try:
-        for size in SIZES:
-            run(env, "reset_before_read", reset_before_read, size)
-    finally:
-        env.cleanup()
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    return run_parts([lambda env, size=size: run(env, "reset_before_read",
+                                                 reset_before_read, size)
+                      for size in SIZES])
 
 
 if __name__ == "__main__":

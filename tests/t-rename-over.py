@@ -34,19 +34,8 @@ sys.path.insert(0, HERE)
 from integrity import harness  # noqa: E402
 from integrity.harness import Session  # noqa: E402
 from integrity.mbox import Msg, parse, serialize  # noqa: E402
+from integrity.tally import check, run_parts  # noqa: E402
 
-PASSED = FAILED = 0
-
-
-def check(cond, name, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + name, flush=True)
-    else:
-        FAILED += 1
-        print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-              flush=True)
 
 
 def from_line(i):
@@ -124,14 +113,9 @@ def run(env, name, drive):
 
 
 def main():
-    env = harness.Env(os.environ.get("POP3D", "./pop3d"))
-    try:
-        run(env, "expunged_during_retr", expunged_during_retr)
-        run(env, "unchanged_copy", unchanged_copy)
-    finally:
-        env.cleanup()
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    return run_parts([
+        lambda env: run(env, "expunged_during_retr", expunged_during_retr),
+        lambda env: run(env, "unchanged_copy", unchanged_copy)])
 
 
 if __name__ == "__main__":
