@@ -232,20 +232,17 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	return check_file(mb, &st, dir.st_gid);
 }
 
+/* The directory handle stays: UPDATE checks the name still leads here. */
 static enum mbx_status
 open_file(struct mailbox *mb)
 {
 	enum mbx_status s;
-	size_t name;
-	int dirfd = -1;
 
-	s = open_dir(mb, &dirfd, &name);
-	if (s != MBX_OK || dirfd == -1) {
+	s = open_dir(mb, &mb->dirfd, &mb->name);
+	if (s != MBX_OK || mb->dirfd == -1) {
 		return s;
 	}
-	s = open_in_dir(mb, dirfd, mb->path + name);
-	close(dirfd);
-	return s;
+	return open_in_dir(mb, mb->dirfd, mb->path + mb->name);
 }
 
 /* pread() of the mailbox; -1 with errno on failure. */
@@ -515,6 +512,7 @@ mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
 	memset(mb, 0, sizeof(*mb));
 	mb->want_xuidl = xuidl;
 	mb->fd = -1;
+	mb->dirfd = -1;
 	mb->session_fd = -1;
 	if (n >= sizeof(mb->path)) {
 		return refuse(mb, MBX_PERM, "mailbox path too long");
@@ -718,53 +716,135 @@ by_identity(const void *a, const void *b)
 	return (x->dup > y->dup) - (x->dup < y->dup);
 }
 
-/* The current message with the same content and copy number, if any. */
-static struct msg *
-find_by_identity(struct msg **sorted, size_t count, const struct msg *m)
+/* Pointers to msgs[0..count), by content hash and copy number. */
+static struct msg **
+by_content(struct msg *msgs, size_t count)
 {
-	struct msg **hit;
+	struct msg **sorted = reallocarray(NULL, count + 1, sizeof(*sorted));
+	size_t i;
 
-	hit = bsearch(&m, sorted, count, sizeof(*sorted), by_identity);
-	return hit == NULL ? NULL : *hit;
+	if (sorted == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < count; i++) {
+		sorted[i] = &msgs[i];
+	}
+	qsort(sorted, count, sizeof(*sorted), by_identity);
+	return sorted;
 }
 
 /*
- * Marks in now[] the messages the client deleted. Where the mailbox is
- * unchanged that is index for index; otherwise a message is identified by
- * its content hash and copy number, and one that cannot be is kept.
+ * The copies of m's content among sorted[0..count) (copy numbers run
+ * from 0): the first, and in *n how many there are.
+ */
+static struct msg **
+copies_of(struct msg **sorted, size_t count, const struct msg *m, size_t *n)
+{
+	struct msg key = *m, *k = &key, **first;
+
+	key.dup = 0;
+	*n = 0;
+	first = bsearch(&k, sorted, count, sizeof(*sorted), by_identity);
+	if (first == NULL) {
+		return NULL;
+	}
+	while (first + *n < sorted + count &&
+	    memcmp(first[*n]->hash, m->hash, sizeof(m->hash)) == 0) {
+		(*n)++;
+	}
+	return first;
+}
+
+/* The mailbox indexed again at UPDATE, and its messages by content. */
+struct rescan {
+	struct msg	 *msgs;
+	size_t		  count;
+	off_t		  end;
+	struct msg	**sorted;
+};
+
+/*
+ * The message of the rescan that is the listed message m where the
+ * listing put it: same place, same region, same content. NULL if none.
+ */
+static struct msg *
+still_at(const struct mailbox *mb, const struct rescan *now,
+    const struct msg *m)
+{
+	size_t lo = 0, hi = now->count, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (now->msgs[mid].from < m->from) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo == now->count || !same_message(&now->msgs[lo], m) ||
+	    region_end(now->msgs, now->count, lo, now->end) !=
+	    region_end(mb->msgs, mb->count, (size_t)(m - mb->msgs), mb->end)) {
+		return NULL;
+	}
+	return &now->msgs[lo];
+}
+
+/*
+ * The message of the rescan that is certainly the listed message m, or
+ * NULL. Content found once in the listing and once now is the same
+ * message, wherever it moved. Copies (content found more than once, in
+ * the listing or now) differ only in their place, and a copy number
+ * shifts when another program removes an earlier copy: m is taken only
+ * while every listed copy is still where it was, unchanged.
+ */
+static struct msg *
+certain_match(const struct mailbox *mb, struct msg **listed,
+    const struct rescan *now, const struct msg *m)
+{
+	struct msg **mine, **found;
+	size_t n_mine, n_found, k;
+
+	mine = copies_of(listed, mb->count, m, &n_mine);
+	found = copies_of(now->sorted, now->count, m, &n_found);
+	if (n_found == 0) {
+		return NULL;
+	}
+	if (n_mine == 1 && n_found == 1) {
+		return found[0];
+	}
+	for (k = 0; k < n_mine; k++) {
+		if (still_at(mb, now, mine[k]) == NULL) {
+			return NULL;
+		}
+	}
+	return still_at(mb, now, m);
+}
+
+/*
+ * Marks in now the messages the client deleted that can be identified
+ * with certainty; the others are kept, and counted.
  */
 static enum mbx_status
-match_deletions(struct mailbox *mb, struct msg *now, size_t count)
+match_deletions(struct mailbox *mb, struct msg **listed, struct rescan *now)
 {
-	struct msg **sorted = NULL, *hit;
+	struct msg *hit;
 	size_t i;
 
+	now->sorted = by_content(now->msgs, now->count);
+	if (now->sorted == NULL) {
+		return refuse(mb, MBX_TEMP, "out of memory");
+	}
 	for (i = 0; i < mb->count; i++) {
 		if (!mb->msgs[i].deleted) {
 			continue;
 		}
-		if (i < count && same_message(&now[i], &mb->msgs[i])) {
-			now[i].deleted = 1;
-			continue;
-		}
-		if (sorted == NULL) {
-			sorted = reallocarray(NULL, count + 1, sizeof(*sorted));
-			if (sorted == NULL) {
-				return refuse(mb, MBX_TEMP, "out of memory");
-			}
-			for (hit = now; hit < now + count; hit++) {
-				sorted[hit - now] = hit;
-			}
-			qsort(sorted, count, sizeof(*sorted), by_identity);
-		}
-		hit = find_by_identity(sorted, count, &mb->msgs[i]);
+		hit = certain_match(mb, listed, now, &mb->msgs[i]);
 		if (hit != NULL) {
 			hit->deleted = 1;
 		} else {
 			mb->unmatched++;
 		}
 	}
-	free(sorted);
 	return MBX_OK;
 }
 
@@ -932,29 +1012,60 @@ run_holds(struct mailbox *mb, size_t first, size_t last, off_t size)
 }
 
 /*
- * Whether the listing still holds for every byte the update removes. Runs
- * of deleted messages are checked VERIFY_RUN at a time, so that checking
- * never costs a second index of the mailbox.
+ * Which listed messages must be found unchanged before deleting without
+ * a second index: the deleted ones, and every other copy of their
+ * content, since copies are told apart only by their place
+ * (certain_match()). NULL when out of memory.
+ */
+static unsigned char *
+must_hold(const struct mailbox *mb, struct msg **listed)
+{
+	unsigned char *need = calloc(mb->count + 1, 1);
+	struct msg **copy;
+	size_t i, k, n;
+
+	for (i = 0; need != NULL && i < mb->count; i++) {
+		if (!mb->msgs[i].deleted) {
+			continue;
+		}
+		need[i] = 1;
+		copy = copies_of(listed, mb->count, &mb->msgs[i], &n);
+		for (k = 0; n > 1 && k < n; k++) {
+			need[copy[k] - mb->msgs] = 1;
+		}
+	}
+	return need;
+}
+
+/*
+ * Whether the listing still holds for every byte the update removes, and
+ * for the other copies of what it removes. Runs of such messages are
+ * checked VERIFY_RUN at a time, so that checking never costs a second
+ * index of the mailbox.
  */
 static enum mbx_status
-deletions_hold(struct mailbox *mb, off_t size)
+deletions_hold(struct mailbox *mb, struct msg **listed, off_t size)
 {
+	unsigned char *need = must_hold(mb, listed);
 	size_t i = 0, j;
 	enum mbx_status s = MBX_OK;
 
+	if (need == NULL) {
+		return refuse(mb, MBX_TEMP, "out of memory");
+	}
 	while (s == MBX_OK && i < mb->count) {
-		if (!mb->msgs[i].deleted) {
+		if (!need[i]) {
 			i++;
 			continue;
 		}
 		j = i + 1;
-		while (j < mb->count && j - i < VERIFY_RUN &&
-		    mb->msgs[j].deleted) {
+		while (j < mb->count && j - i < VERIFY_RUN && need[j]) {
 			j++;
 		}
 		s = run_holds(mb, i, j, size);
 		i = j;
 	}
+	free(need);
 	mb->cached = 0;
 	return s;
 }
@@ -965,7 +1076,7 @@ deletions_hold(struct mailbox *mb, off_t size)
  * are, mail appended since the listing included. MBX_CHANGED if not.
  */
 static enum mbx_status
-update_listed(struct mailbox *mb)
+update_listed(struct mailbox *mb, struct msg **listed)
 {
 	struct stat st;
 	enum mbx_status s;
@@ -976,7 +1087,7 @@ update_listed(struct mailbox *mb)
 	if (st.st_size < mb->end || st.st_size > MAILBOX_BYTES_MAX) {
 		return MBX_CHANGED;
 	}
-	s = deletions_hold(mb, st.st_size);
+	s = deletions_hold(mb, listed, st.st_size);
 	if (s != MBX_OK) {
 		return s;
 	}
@@ -988,27 +1099,57 @@ update_listed(struct mailbox *mb)
  * deleted message by its content (match_deletions()).
  */
 static enum mbx_status
-update_rescanned(struct mailbox *mb)
+update_rescanned(struct mailbox *mb, struct msg **listed)
 {
-	struct msg *now = NULL;
-	size_t count = 0;
-	off_t end;
+	struct rescan now = { NULL, 0, 0, NULL };
 	enum mbx_status s;
 
-	s = scan_range(mb, 0, -1, &now, &count, &end);
+	s = scan_range(mb, 0, -1, &now.msgs, &now.count, &now.end);
 	if (s == MBX_OK) {
-		s = match_deletions(mb, now, count);
+		s = match_deletions(mb, listed, &now);
 	}
 	if (s == MBX_OK) {
-		s = rewrite(mb, now, count, end, end, 1);
+		s = rewrite(mb, now.msgs, now.count, now.end, now.end, 1);
 	}
-	free(now);
+	free(now.sorted);
+	free(now.msgs);
 	return s;
+}
+
+/*
+ * An MUA that rewrites the mailbox as a new file renamed over it leaves
+ * the session the old, unlinked inode: deleting there would remove
+ * nothing from the mailbox, yet tell the client it did.
+ */
+static enum mbx_status
+still_named(struct mailbox *mb)
+{
+	struct stat named, opened;
+	int gone = 0;
+
+	if (fstatat(mb->dirfd, mb->path + mb->name, &named,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT) {
+			return refuse(mb, MBX_TEMP, "mailbox cannot be "
+			    "examined");
+		}
+		gone = 1;
+	}
+	if (fstat(mb->fd, &opened) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox cannot be examined");
+	}
+	if (gone || named.st_dev != opened.st_dev ||
+	    named.st_ino != opened.st_ino) {
+		return refuse(mb, MBX_TEMP, "mailbox was replaced by another "
+		    "program during the session, nothing deleted");
+	}
+	return MBX_OK;
 }
 
 enum mbx_status
 mailbox_update(struct mailbox *mb)
 {
+	struct msg **listed;
 	size_t i, deleted = 0;
 	enum mbx_status s;
 
@@ -1018,15 +1159,22 @@ mailbox_update(struct mailbox *mb)
 	if (deleted == 0) {
 		return MBX_OK;
 	}
+	listed = by_content(mb->msgs, mb->count);
+	if (listed == NULL) {
+		return refuse(mb, MBX_TEMP, "out of memory");
+	}
 	s = locked(mb);
-	if (s != MBX_OK) {
-		return s;
+	if (s == MBX_OK) {
+		s = still_named(mb);
+		if (s == MBX_OK) {
+			s = update_listed(mb, listed);
+		}
+		if (s == MBX_CHANGED) {
+			s = update_rescanned(mb, listed);
+		}
+		lock_release(&mb->lock);
 	}
-	s = update_listed(mb);
-	if (s == MBX_CHANGED) {
-		s = update_rescanned(mb);
-	}
-	lock_release(&mb->lock);
+	free(listed);
 	return s;
 }
 
@@ -1040,6 +1188,10 @@ mailbox_close(struct mailbox *mb)
 	if (mb->session_fd != -1) {
 		close(mb->session_fd);
 		mb->session_fd = -1;
+	}
+	if (mb->dirfd != -1) {
+		close(mb->dirfd);
+		mb->dirfd = -1;
 	}
 	free(mb->msgs);
 	free(mb->buf);

@@ -36,6 +36,8 @@ enum mbx_status {
 struct mailbox {
 	char		 path[PATH_MAX];
 	int		 fd;		/* -1: no mailbox file, an empty maildrop */
+	int		 dirfd;		/* its directory, a handle (O_PATH) */
+	size_t		 name;		/* where its name starts in path */
 	int		 session_fd;	/* the session lock and journal */
 	struct lock	 lock;
 	struct msg	*msgs;
@@ -109,7 +111,9 @@ void	mailbox_done(struct retrieval *);
  * certainty (mb->unmatched counts the others, which are kept); mail
  * appended meanwhile stays. Only the deleted messages are read again
  * while the listing holds for them; else the mailbox is indexed again.
- * Crash-safe: see journal.h.
+ * MBX_TEMP, nothing deleted, when the path no longer names the file
+ * opened (another program renamed a new mailbox over it). Crash-safe:
+ * see journal.h.
  */
 enum mbx_status mailbox_update(struct mailbox *);
 

@@ -290,6 +290,13 @@ reply_update(struct pop3 *p, enum mbx_status s)
  * RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE. Signals wait
  * until it is over, and every lock is gone before the client hears +OK,
  * so that a client reconnecting at once is not refused.
+ *
+ * The replies before QUIT (a RETR pipelined ahead of DELE and QUIT) must
+ * have left first: a reply still buffered when the connection is dead
+ * never reaches the client, and UPDATE would delete a message it never
+ * had. If they cannot be written nothing is deleted; the next read gives
+ * the dispatcher the failure, and the session ends as a hang-up or a
+ * timeout, logged as such.
  */
 enum verdict
 sess_quit(struct pop3 *p, const struct cmd *c)
@@ -298,6 +305,10 @@ sess_quit(struct pop3 *p, const struct cmd *c)
 	enum mbx_status s;
 
 	(void)c;
+	if (io_flush(&p->io) == -1) {
+		p->deleted = 0;
+		return V_NEXT;
+	}
 	sigfillset(&all);
 	sigdelset(&all, SIGBUS);	/* window.c recovers from it */
 	sigprocmask(SIG_BLOCK, &all, &old);

@@ -38,21 +38,10 @@ sys.path.insert(0, HERE)
 from integrity import harness  # noqa: E402
 from integrity.harness import Session, locked_rewrite  # noqa: E402
 from integrity.mbox import Msg, parse, serialize, wire  # noqa: E402
+from integrity.tally import check, summary  # noqa: E402
 
-PASSED = FAILED = 0
 READ_FIRST = 50 * 1024      # what the slow client reads before it stalls
 STALL = 0.5                 # seconds for pop3d to fill the socket and block
-
-
-def check(cond, name, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok - " + name, flush=True)
-    else:
-        FAILED += 1
-        print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-              flush=True)
 
 
 def messages():
@@ -237,8 +226,7 @@ def main():
     deps = subprocess.run(["scripts/deps", "liblockfile-bin", "whois"])
     if deps.returncode != 0 or not os.access(pop3d, os.X_OK):
         check(False, "dotlockfile, mkpasswd and %s are there" % pop3d)
-        print("%d passed, %d failed" % (PASSED, FAILED))
-        return 1
+        return summary()
     env = harness.Env(pop3d)
     try:
         case_changed(env, "expunge", "RETR 2", expunge_first)
@@ -249,8 +237,7 @@ def main():
         case_before(env)
     finally:
         env.cleanup()
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 and PASSED > 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -730,6 +730,50 @@ START_TEST(test_update_with_identical_copies)
 }
 END_TEST
 
+/*
+ * dup_shift_loss: the client deleted copy 1 (or 2) of two, and another
+ * program expunged copy 1 meanwhile. Which copy is left cannot be told,
+ * so none is deleted: the copy numbers shifted.
+ */
+START_TEST(test_update_keeps_copy_when_another_copy_expunged)
+{
+	char two[1024];
+	struct mailbox mb;
+
+	snprintf(two, sizeof(two), "%s%s", msg[0], msg[0]);
+	write_file("mbox", two, strlen(two), 0600);
+	open_as(&mb, "mbox", MBX_OK);
+	ck_assert_uint_eq(mb.count, 2);
+	mb.msgs[_i].deleted = 1;
+	write_file("mbox", msg[0], strlen(msg[0]), 0600);
+	ck_assert_int_eq(mailbox_update(&mb), MBX_OK);
+	ck_assert_uint_eq(mb.unmatched, 1);
+	mailbox_close(&mb);
+	check_file("mbox", msg[0]);
+	check_unlocked();
+}
+END_TEST
+
+/* rename_over: the path names another file now; nothing is deleted. */
+START_TEST(test_update_refuses_mailbox_renamed_over)
+{
+	char text[1024];
+	struct mailbox mb;
+
+	open_three(&mb);
+	join(text, sizeof(text), 6);
+	write_file("mbox.new", text, strlen(text), 0600);
+	ck_assert_int_eq(rename(path_of("mbox.new", 0), path_of("mbox", 1)),
+	    0);
+	mb.msgs[1].deleted = 1;
+	ck_assert_int_eq(mailbox_update(&mb), MBX_TEMP);
+	ck_assert_ptr_nonnull(strstr(mb.problem, "replaced"));
+	mailbox_close(&mb);
+	check_file("mbox", text);
+	check_unlocked();
+}
+END_TEST
+
 /* len bytes of dir/mbox from off, in a new buffer. */
 static unsigned char *
 file_bytes(off_t off, size_t len)
@@ -1247,7 +1291,10 @@ mailbox_suite(void)
 	    test_update_keeps_message_joined_meanwhile,
 	    test_update_finds_messages_moved_by_another_program,
 	    test_update_accepts_changed_status_header,
-	    test_update_with_identical_copies);
+	    test_update_with_identical_copies,
+	    test_update_refuses_mailbox_renamed_over);
+	tcase_add_loop_test(upd,
+	    test_update_keeps_copy_when_another_copy_expunged, 0, 2);
 	suite_add_tcase(s, upd);
 	tcase_add_unchecked_fixture(ver, make_dir, remove_dir);
 	tcase_add_checked_fixture(ver, begin_test, end_test);
