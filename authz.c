@@ -33,6 +33,10 @@ answer(struct pop3 *p, enum priv_verdict v)
 		reply_err(&p->io, "SYS/PERM", "this server does not serve "
 		    "that account");
 		return V_QUIT;
+	case PV_TEMPFAIL_LAST:
+		reply_err(&p->io, "SYS/TEMP",
+		    "authentication temporarily unavailable, goodbye");
+		return V_QUIT;
 	default:
 		reply_err(&p->io, "SYS/TEMP",
 		    "authentication temporarily unavailable");
