@@ -84,7 +84,10 @@ submit(struct pop3 *p, enum auth_method m, const unsigned char *user,
 	    encoding_refused(p, pass, plen)) {
 		return V_MISUSE;
 	}
-	io_flush(&p->io);
+	/* A client that does not read its replies gets no login. */
+	if (io_flush(&p->io) == -1) {
+		return V_QUIT;
+	}
 	if (priv_send_auth(p->chan, m, user, ulen, pass, plen) == -1 ||
 	    priv_recv_verdict(p->chan, &v) == -1) {
 		_exit(1);
