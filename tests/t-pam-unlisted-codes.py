@@ -156,11 +156,10 @@ def check_refused_like_wrong(name, runs):
 
 def main():
     if os.geteuid() != 0:
-        print("skipped: needs root (real PAM, useradd)")
-        print("0 passed, 0 failed")
+        print("skipped: needs root (real PAM, useradd)\n0 passed, 0 failed")
         return 0
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     tmp = tempfile.mkdtemp(prefix="pop3d-pamcodes-")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         set_up(tmp)
         guesses = ["wrong %d" % i for i in range(MAX_FAILURES)] + [PASSWORD]

@@ -269,11 +269,20 @@ END_TEST
  */
 START_TEST(test_apop_locked_hash_rule)
 {
-	ck_assert_int_eq(apop_login("star"), AUTH_OK);
-	ck_assert_int_eq(apop_login("never"), AUTH_OK);
-	ck_assert_int_eq(apop_login("bangbang"), AUTH_FAIL);
-	ck_assert_int_eq(apop_login("bangstar"), AUTH_FAIL);
-	ck_assert_int_eq(apop_login("starlk"), AUTH_FAIL);
+	static const struct {
+		const char	*user;
+		enum auth_result want;
+	} rule[] = {
+		{ "star", AUTH_OK }, { "never", AUTH_OK },
+		{ "bangbang", AUTH_FAIL }, { "bangstar", AUTH_FAIL },
+		{ "starlk", AUTH_FAIL }
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		ck_assert_msg(apop_login(rule[i].user) == rule[i].want,
+		    "APOP of %s", rule[i].user);
+	}
 }
 END_TEST
 
