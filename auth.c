@@ -274,9 +274,9 @@ hash_equal(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 /*
- * Why a stored hash refuses its account, whatever the method; NULL when
- * it does not. An empty hash would let anyone in, and '!' or '*' mark a
- * locked or disabled password (passwd(5), shadow(5)).
+ * Why a stored hash refuses a password login; NULL when it does not. An
+ * empty hash would let anyone in, and no crypt(3) hash begins with '!'
+ * or '*': those mark a locked or disabled password (passwd(5), shadow(5)).
  */
 static const char *
 hash_refuses(const char *hash, size_t hashlen)
@@ -288,6 +288,22 @@ hash_refuses(const char *hash, size_t hashlen)
 		return "account locked";
 	}
 	return NULL;
+}
+
+/*
+ * The same for APOP, whose secret is kept elsewhere. usermod -L and
+ * passwd -l lock a password by putting '!' before it ("!$y$...", "!!",
+ * "!*"): refused. A field of exactly "!" or "*" holds no password at all
+ * (useradd's default, a directory user): that is what an APOP-only
+ * account looks like, so it is allowed; expiry is the account step's.
+ */
+static const char *
+apop_hash_refuses(const char *hash, size_t hashlen)
+{
+	if (hashlen == 1 && (hash[0] == '!' || hash[0] == '*')) {
+		return NULL;
+	}
+	return hash_refuses(hash, hashlen);
 }
 
 /* Why the stored hash cannot be used; NULL when it can. */
@@ -458,8 +474,11 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 }
 
 /*
- * POP3 cannot change an expired password, so PAM_NEW_AUTHTOK_REQD is a
- * refusal like the others; anything unlisted is a broken setup.
+ * pam_authenticate()'s answer, before the password is known right. POP3
+ * cannot change an expired password, so PAM_NEW_AUTHTOK_REQD is a refusal
+ * like the others; anything unlisted (PAM_SYSTEM_ERR, PAM_AUTHINFO_UNAVAIL,
+ * a broken module) means the check could not be made, which the monitor
+ * delays and counts like a refusal but answers as temporary (RFC 3206).
  */
 static enum auth_result
 pam_result(int rc)
@@ -492,7 +511,7 @@ copy_account(const struct passwd *pw, struct account *acct,
 	}
 	if (nlen > USER_MAX || hlen > HOME_MAX - 1) {
 		*why = "passwd entry too long";
-		return AUTH_TEMPFAIL;
+		return AUTH_FAIL;
 	}
 	memcpy(acct->name, pw->pw_name, nlen + 1);
 	memcpy(acct->home, pw->pw_dir, hlen + 1);
@@ -504,20 +523,21 @@ copy_account(const struct passwd *pw, struct account *acct,
 /*
  * pam_acct_mgmt() (pam_unix) sees expiry, not a password locked by
  * usermod -L or passwd -l: for a password login pam_authenticate()
- * refuses that, but APOP does not run it. Root reads shadow(5) here.
+ * refuses that, but APOP does not run it. Root reads shadow(5) here. A
+ * user with no shadow entry (a directory user) is left to the account
+ * step.
  */
 static enum auth_result
 password_refuses(const struct passwd *pw, const char **why)
 {
 	struct spwd sp, *spp = NULL;
 	const char *hash = pw->pw_passwd, *reason = NULL;
-	enum auth_result res = AUTH_FAIL;
 	char *buf;
 	int e = 0;
 
 	if ((buf = malloc(PW_BUF_FALLBACK)) == NULL) {
 		*why = "out of memory";
-		return AUTH_TEMPFAIL;
+		return AUTH_FAIL;
 	}
 	if (strcmp(hash, "x") == 0) {
 		e = getspnam_r(pw->pw_name, &sp, buf, PW_BUF_FALLBACK, &spp);
@@ -525,11 +545,8 @@ password_refuses(const struct passwd *pw, const char **why)
 	}
 	if (hash == NULL && e != 0 && e != ENOENT) {
 		reason = "getspnam_r failed";
-		res = AUTH_TEMPFAIL;
-	} else if (hash == NULL) {
-		reason = "no shadow entry";
-	} else {
-		reason = hash_refuses(hash, strlen(hash));
+	} else if (hash != NULL) {
+		reason = apop_hash_refuses(hash, strlen(hash));
 	}
 	explicit_bzero(buf, PW_BUF_FALLBACK);
 	free(buf);
@@ -537,13 +554,14 @@ password_refuses(const struct passwd *pw, const char **why)
 		return AUTH_OK;
 	}
 	*why = reason;
-	return res;
+	return AUTH_FAIL;
 }
 
 /*
  * The account PAM accepted, by the name PAM ended with. Without a passwd
- * entry there is no uid to become: the system, not the client, is wrong.
- * For APOP the stored password must not be locked either.
+ * entry there is no uid to become. The password is known right by now,
+ * so every refusal here is AUTH_FAIL (see known_right()). For APOP the
+ * stored password must not be locked either.
  */
 static enum auth_result
 account_lookup(const char *name, int apop, struct account *acct,
@@ -559,7 +577,7 @@ account_lookup(const char *name, int apop, struct account *acct,
 	for (;;) {
 		if ((buf = malloc(size)) == NULL) {
 			*why = "out of memory";
-			return AUTH_TEMPFAIL;
+			return AUTH_FAIL;
 		}
 		e = getpwnam_r(name, &pw, buf, size, &pwp);
 		if (e != ERANGE || size >= PW_BUF_MAX) {
@@ -570,10 +588,10 @@ account_lookup(const char *name, int apop, struct account *acct,
 	}
 	if (e != 0) {
 		*why = "getpwnam_r failed";
-		res = AUTH_TEMPFAIL;
+		res = AUTH_FAIL;
 	} else if (pwp == NULL) {
 		*why = "no passwd entry";
-		res = AUTH_TEMPFAIL;
+		res = AUTH_FAIL;
 	} else {
 		res = copy_account(pwp, acct, why);
 	}
@@ -597,11 +615,11 @@ pam_account(pam_handle_t *h, int apop, struct account *acct,
 	if (pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS ||
 	    item == NULL) {
 		*why = "PAM lost the user name";
-		return AUTH_TEMPFAIL;
+		return AUTH_FAIL;
 	}
 	if ((len = strlen(item)) > USER_MAX) {
 		*why = "PAM user name too long";
-		return AUTH_TEMPFAIL;
+		return AUTH_FAIL;
 	}
 	memcpy(name, item, len + 1);
 	return account_lookup(name, apop, acct, why);
@@ -621,8 +639,20 @@ no_fail_delay(int status, unsigned int usec, void *data)
 	(void)data;
 }
 
+/*
+ * Once the password or APOP's digest is known right, every refusal must
+ * look like a wrong password (-ERR [AUTH], the same delay, counted and
+ * logged as LOGIN FAILED): a different answer, even "temporarily
+ * unavailable", would tell a guesser that the guess was right.
+ */
+static enum auth_result
+known_right(enum auth_result res)
+{
+	return res == AUTH_TEMPFAIL ? AUTH_FAIL : res;
+}
+
 static int
-pam_steps(pam_handle_t *h, const struct auth_request *req)
+pam_items(pam_handle_t *h, const struct auth_request *req)
 {
 	int rc = PAM_SUCCESS;
 
@@ -632,14 +662,30 @@ pam_steps(pam_handle_t *h, const struct auth_request *req)
 	if (rc == PAM_SUCCESS) {
 		rc = pam_set_item(h, PAM_FAIL_DELAY, (const void *)no_fail_delay);
 	}
-	/* APOP's digest was the proof: PAM has no password to check. */
-	if (rc == PAM_SUCCESS && !req->apop) {
-		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
-	}
-	if (rc == PAM_SUCCESS) {
-		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
-	}
 	return rc;
+}
+
+/*
+ * pam_authenticate(), unless APOP's digest was the proof already; then
+ * the account step, any of whose refusals (pam_exec's PAM_SYSTEM_ERR
+ * included) is AUTH_FAIL.
+ */
+static enum auth_result
+pam_steps(pam_handle_t *h, const struct auth_request *req, int *rc)
+{
+	enum auth_result res;
+
+	if ((*rc = pam_items(h, req)) != PAM_SUCCESS) {
+		return AUTH_TEMPFAIL;
+	}
+	if (!req->apop) {
+		*rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+		if ((res = pam_result(*rc)) != AUTH_OK) {
+			return res;
+		}
+	}
+	*rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+	return *rc == PAM_SUCCESS ? AUTH_OK : AUTH_FAIL;
 }
 
 static enum auth_result
@@ -663,8 +709,7 @@ pam_check(const struct auth_request *req, struct account *acct,
 		*why = "pam_start failed";
 		return AUTH_TEMPFAIL;
 	}
-	rc = pam_steps(h, req);
-	if ((res = pam_result(rc)) != AUTH_OK) {
+	if ((res = pam_steps(h, req, &rc)) != AUTH_OK) {
 		/* Truncation only shortens a log text. */
 		(void)snprintf(pam_why, sizeof(pam_why), "%s",
 		    pam_strerror(h, rc));
@@ -680,7 +725,7 @@ pam_check(const struct auth_request *req, struct account *acct,
 }
 
 /*
- * The passwd-file entry of an account that proved itself otherwise, with
+ * The passwd-file entry of an account that proved itself with APOP, with
  * the checks a password login makes: a locked hash refuses APOP too.
  */
 static enum auth_result
@@ -703,7 +748,7 @@ file_account(const struct auth_request *req, struct account *acct,
 	} else if (a.uid == 0) {
 		*why = "uid 0 refused";
 		res = AUTH_FAIL;
-	} else if ((reason = hash_refuses(hash, hashlen)) != NULL) {
+	} else if ((reason = apop_hash_refuses(hash, hashlen)) != NULL) {
 		*why = reason;
 		res = AUTH_FAIL;
 	}
@@ -716,8 +761,9 @@ file_account(const struct auth_request *req, struct account *acct,
 }
 
 /*
- * APOP: the digest in req->pass; then the account the secret belongs to,
- * with the account checks a password login makes (PAM's account step).
+ * APOP: the digest in req->pass; then the account the secret belongs to:
+ * PAM's account step (not its auth stack, which wants a password) or the
+ * passwd-file line, and the stored hash must not be locked.
  */
 static enum auth_result
 apop_check(const struct auth_request *req, struct account *acct,
@@ -731,9 +777,9 @@ apop_check(const struct auth_request *req, struct account *acct,
 		return res;
 	}
 	if (req->passwd_file != NULL) {
-		return file_account(req, acct, why);
+		return known_right(file_account(req, acct, why));
 	}
-	return pam_check(req, acct, why);
+	return known_right(pam_check(req, acct, why));
 }
 
 enum auth_result

@@ -15,7 +15,7 @@
 enum auth_result {
 	AUTH_OK,
 	AUTH_FAIL,	/* bad credentials, unknown or refused account */
-	AUTH_TEMPFAIL	/* the check itself could not be made */
+	AUTH_TEMPFAIL	/* the password could not be checked */
 };
 
 /* Who the session becomes. */
@@ -43,10 +43,12 @@ struct auth_request {
  * hashes cost what the dummy yescrypt hash costs). When the result is not
  * AUTH_OK, *why points to a short static text for the log, valid until the
  * next call. Only authentication and account checks run: no PAM session
- * is opened, since a POP3 session holds no login of its own. APOP runs
- * the same account checks as a password (PAM's account step, uid 0, a
- * locked, disabled or empty stored hash). PAM's own failure delay is off:
- * the caller gives every failure the same delay.
+ * is opened, since a POP3 session holds no login of its own. AUTH_TEMPFAIL
+ * only before the password or digest is known right; any refusal after
+ * that is AUTH_FAIL. APOP runs PAM's account step (not its auth stack),
+ * refuses uid 0, an empty hash and one locked by usermod -L ("!..."), but
+ * not a field of exactly "!" or "*" (no password ever set). PAM's own
+ * failure delay is off: the caller gives every failure the same delay.
  */
 enum auth_result auth_check(const struct auth_request *, struct account *,
 	    const char **);

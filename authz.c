@@ -33,6 +33,10 @@ answer(struct pop3 *p, enum priv_verdict v)
 		reply_err(&p->io, "SYS/PERM", "this server does not serve "
 		    "that account");
 		return V_QUIT;
+	case PV_TEMPFAIL_LAST:
+		reply_err(&p->io, "SYS/TEMP",
+		    "authentication temporarily unavailable, goodbye");
+		return V_QUIT;
 	default:
 		reply_err(&p->io, "SYS/TEMP",
 		    "authentication temporarily unavailable");
@@ -80,7 +84,10 @@ submit(struct pop3 *p, enum auth_method m, const unsigned char *user,
 	    encoding_refused(p, pass, plen)) {
 		return V_MISUSE;
 	}
-	io_flush(&p->io);
+	/* A client that does not read its replies gets no login. */
+	if (io_flush(&p->io) == -1) {
+		return V_QUIT;
+	}
 	if (priv_send_auth(p->chan, m, user, ulen, pass, plen) == -1 ||
 	    priv_recv_verdict(p->chan, &v) == -1) {
 		_exit(1);

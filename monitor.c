@@ -43,7 +43,7 @@ reap(pid_t pid)
  * A child killed by a signal we did not send (SIGSYS from its system call
  * filter, SIGSEGV) met a bug or an attack: that goes to the log.
  */
-static void
+static void __attribute__((noreturn))
 end_prelogin(pid_t child)
 {
 	int status;
@@ -205,9 +205,13 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	r.apop_timestamp = p->timestamp;
 	r.apop = a->method == METHOD_APOP;
 	res = check_in_worker(p->chan, &r, &w);
+	/*
+	 * Not LOGIN FAILED: fail2ban must not ban every client while the
+	 * password database is down.
+	 */
 	if (res == AUTH_TEMPFAIL) {
-		log_msg(LOG_ERR, "authentication unavailable (%s), user=%s, "
-		    "ip=[%s]", w.why, name, p->peer);
+		log_msg(LOG_WARNING, "authentication unavailable (%s), "
+		    "user=%s, ip=[%s]", w.why, name, p->peer);
 		return PV_TEMPFAIL;
 	}
 	if (res != AUTH_OK || w.acct.uid == 0) {
@@ -229,8 +233,9 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 /*
  * A failed attempt is answered AUTH_FAIL_DELAY after it began, whichever
  * step refused it (an unknown name, a wrong password, PAM's account
- * step, uid 0, an APOP-only account): how long the checks took must not
- * tell which. PAM's own delay is switched off in the worker (auth.c).
+ * step, uid 0, an APOP-only account) or could not check it: how long the
+ * checks took must not tell which, nor may a broken check be a fast one.
+ * PAM's own delay is switched off in the worker (auth.c).
  */
 static void
 pad_failure(const struct timespec *began)
@@ -308,6 +313,46 @@ take_peer(struct pop3 *p, pid_t child, time_t deadline)
 	}
 }
 
+/*
+ * The child sent APOP although the greeting offered none: no secrets
+ * file to check it against. Only a compromised child does that.
+ */
+static int
+request_allowed(const struct pop3 *p, const struct priv_auth *a)
+{
+	return a->method != METHOD_APOP || p->cfg->apop_secrets != NULL;
+}
+
+/*
+ * Counts the attempts that did not log in (a temporary failure too: else
+ * a check that reports a wrong password as a system error would allow
+ * unlimited guesses) and turns the last one into its final verdict.
+ */
+static enum priv_verdict
+count_failure(enum priv_verdict v, unsigned int *failures)
+{
+	if (v != PV_FAIL && v != PV_TEMPFAIL) {
+		return v;
+	}
+	if (++*failures < AUTH_FAILURES_MAX) {
+		return v;
+	}
+	return v == PV_FAIL ? PV_FAIL_LAST : PV_TEMPFAIL_LAST;
+}
+
+/*
+ * After a final verdict the child answers the client and leaves; one
+ * that sends anything else instead gets no further check.
+ */
+static void __attribute__((noreturn))
+await_leaving(pid_t child, int chan, time_t deadline)
+{
+	unsigned char buf[PRIV_MSG_MAX];
+
+	(void)next_request(chan, deadline, buf);
+	end_prelogin(child);
+}
+
 void
 monitor_run(struct pop3 *p, pid_t child, struct account *acct,
     unsigned char *handover, size_t *len)
@@ -325,25 +370,28 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 	}
 	for (;;) {
 		n = next_request(p->chan, deadline, buf);
-		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1) {
+		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1 ||
+		    !request_allowed(p, &a)) {
+			explicit_bzero(&a, sizeof(a));
 			end_prelogin(child);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &began);
 		v = authenticate(p, &a, acct);
 		explicit_bzero(&a, sizeof(a));
 		explicit_bzero(buf, sizeof(buf));
-		if (v == PV_FAIL) {
+		if (v != PV_OK) {
 			pad_failure(&began);
-			if (++failures >= AUTH_FAILURES_MAX) {
-				v = PV_FAIL_LAST;
-			}
 		}
+		v = count_failure(v, &failures);
 		if (priv_send_verdict(p->chan, v) == -1) {
 			end_prelogin(child);
 		}
 		if (v == PV_OK) {
 			take_handover(p->chan, child, deadline, handover, len);
 			return;
+		}
+		if (v != PV_FAIL && v != PV_TEMPFAIL) {
+			await_leaving(child, p->chan, deadline);
 		}
 	}
 }

@@ -233,8 +233,15 @@ pop3_authorization(struct pop3 *p)
 	reply_ok(&p->io, "POP3 server ready%s%s",
 	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);
 	how = dispatch(p, authorization, 1);
+	/*
+	 * A write that failed (or timed out) before the login ends the
+	 * connection: the session must not run the client's pipelined
+	 * commands after replies it never got.
+	 */
+	if (how == END_LOGIN && io_flush(&p->io) == -1) {
+		how = END_HANGUP;
+	}
 	if (how == END_LOGIN) {
-		io_flush(&p->io);
 		n = io_pending(&p->io, &rest);
 		if (priv_send_handover(p->chan, rest, n) == -1) {
 			how = END_HANGUP;

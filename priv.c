@@ -118,7 +118,7 @@ priv_recv_verdict(int fd, enum priv_verdict *v)
 	unsigned char msg[2];
 
 	if (priv_recv(fd, msg, sizeof(msg)) != 2 || msg[0] != MSG_VERDICT ||
-	    msg[1] > PV_DENIED) {
+	    msg[1] > PV_TEMPFAIL_LAST) {
 		return -1;
 	}
 	*v = (enum priv_verdict)msg[1];

@@ -13,7 +13,9 @@ password on the same server:
     unknown name (defect 3);
   - PAM with --apop-secrets: USER/PASS of an account listed there
     (defect 8); APOP with the right digest for an expired and for a
-    locked (usermod -L) account, and a wrong digest (defect 4);
+    locked (usermod -L) account, and a wrong digest (defect 4); APOP of
+    an account whose shadow field is useradd's "!" (no password ever
+    set, review 1) logs in;
   - --passwd-file: the right password of a uid 0 line (defect 3), APOP
     with the right digest for a line whose hash is locked (defect 4).
 Every refusal must be "-ERR [AUTH]" and logged as LOGIN FAILED; APOP of
@@ -50,7 +52,7 @@ SECRET = "apop secret 12"
 TAG = "p3t%d" % (os.getpid() % 100000)
 SERVICE = "pop3d-test-" + TAG
 PAM_FILE = "/etc/pam.d/" + SERVICE
-USERS = {k: TAG + k for k in ("v", "e", "l", "w")}
+USERS = {k: TAG + k for k in ("v", "e", "l", "w", "n")}
 
 passed = failed = 0
 
@@ -75,9 +77,10 @@ def run(*argv, stdin=None):
 def set_up(tmp):
     with open(PAM_FILE, "w") as f:
         f.write("@include common-auth\n@include common-account\n")
-    for name in USERS.values():
+    for k, name in USERS.items():
         run("useradd", "-M", "-d", tmp, "-s", "/usr/sbin/nologin", name)
-        run("chpasswd", stdin="%s:%s\n" % (name, PASSWORD))
+        if k != "n":    # "n" keeps useradd's "!": no password ever set
+            run("chpasswd", stdin="%s:%s\n" % (name, PASSWORD))
     run("usermod", "-e", "1", USERS["e"])
     run("usermod", "-L", USERS["l"])
     os.chmod(tmp, 0o755)
@@ -92,7 +95,7 @@ def set_up(tmp):
             os.chown(p, pw.pw_uid, pw.pw_gid)
     secrets = os.path.join(tmp, "secrets")
     with open(secrets, "w") as f:
-        for k in ("v", "e", "l"):
+        for k in ("v", "e", "l", "n"):
             f.write("%s:%s\n" % (USERS[k], SECRET))
         f.write("fileroot:%s\nfilelocked:%s\n" % (SECRET, SECRET))
     os.chmod(secrets, 0o600)
@@ -173,6 +176,8 @@ CASES = [
     ("apop", "APOP locked, right digest", "APOP", USERS["l"], SECRET, True),
     ("apop", "APOP wrong digest", "APOP", USERS["v"], "not " + SECRET, True),
     ("apop", "APOP valid account", "APOP", USERS["v"], SECRET, False),
+    ("apop", "APOP-only account, no password ever set (!)", "APOP",
+     USERS["n"], SECRET, False),
     ("file", "wrong password", "USER", "fileuser", "not " + PASSWORD, True),
     ("file", "uid 0, right password", "USER", "fileroot", PASSWORD, True),
     ("file", "APOP locked hash, right digest", "APOP", "filelocked", SECRET,

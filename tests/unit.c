@@ -17,6 +17,7 @@ static Suite *(*const suites[])(void) = {
 	log_suite,
 	mailbox_suite,
 	auth_suite,
+	monitor_suite,
 	sasl_suite,
 	apop_suite,
 	proxy_suite,

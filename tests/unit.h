@@ -22,6 +22,7 @@ Suite	*io_suite(void);
 Suite	*log_suite(void);
 Suite	*mailbox_suite(void);
 Suite	*mbox_suite(void);
+Suite	*monitor_suite(void);
 Suite	*priv_suite(void);
 Suite	*proto_suite(void);
 Suite	*proxy_suite(void);

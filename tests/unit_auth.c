@@ -213,11 +213,16 @@ write_apop_files(void)
 	    "open:" SOME_HASH ":1000:1000::/tmp:/bin/sh\n"
 	    "locked:!" SOME_HASH ":1000:1000::/tmp:/bin/sh\n"
 	    "star:*:1000:1000::/tmp:/bin/sh\n"
+	    "never:!:1000:1000::/tmp:/bin/sh\n"
+	    "bangbang:!!:1000:1000::/tmp:/bin/sh\n"
+	    "bangstar:!*:1000:1000::/tmp:/bin/sh\n"
+	    "starlk:*LK*:1000:1000::/tmp:/bin/sh\n"
 	    "empty::1000:1000::/tmp:/bin/sh\n"
 	    "zero:" SOME_HASH ":0:0::/tmp:/bin/sh\n");
 	write_temp(secrets_path, sizeof(secrets_path),
 	    "open:tanstaaf\nlocked:tanstaaf\nstar:tanstaaf\n"
-	    "empty:tanstaaf\nzero:tanstaaf\n");
+	    "never:tanstaaf\nbangbang:tanstaaf\nbangstar:tanstaaf\n"
+	    "starlk:tanstaaf\nempty:tanstaaf\nzero:tanstaaf\n");
 }
 
 static void
@@ -252,9 +257,44 @@ START_TEST(test_apop_runs_account_checks)
 {
 	ck_assert_int_eq(apop_login("open"), AUTH_OK);
 	ck_assert_int_eq(apop_login("locked"), AUTH_FAIL);
-	ck_assert_int_eq(apop_login("star"), AUTH_FAIL);
 	ck_assert_int_eq(apop_login("empty"), AUTH_FAIL);
 	ck_assert_int_eq(apop_login("zero"), AUTH_FAIL);
+}
+END_TEST
+
+/*
+ * Review 1, note on APOP: a hash locked by usermod -L or passwd -l is '!'
+ * and at least one more byte; a field of exactly "!" or "*" means no
+ * password was ever set, which is what an APOP-only account looks like.
+ */
+START_TEST(test_apop_locked_hash_rule)
+{
+	static const struct {
+		const char	*user;
+		enum auth_result want;
+	} rule[] = {
+		{ "star", AUTH_OK }, { "never", AUTH_OK },
+		{ "bangbang", AUTH_FAIL }, { "bangstar", AUTH_FAIL },
+		{ "starlk", AUTH_FAIL }
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		ck_assert_msg(apop_login(rule[i].user) == rule[i].want,
+		    "APOP of %s", rule[i].user);
+	}
+}
+END_TEST
+
+/* After the digest is right, a refusal is never "temporarily unavailable". */
+START_TEST(test_apop_unreadable_passwd_file_is_a_refusal)
+{
+	char saved[sizeof(passwd_path)];
+
+	memcpy(saved, passwd_path, sizeof(saved));
+	snprintf(passwd_path, sizeof(passwd_path), "/nonexistent/passwd");
+	ck_assert_int_eq(apop_login("open"), AUTH_FAIL);
+	memcpy(passwd_path, saved, sizeof(saved));
 }
 END_TEST
 
@@ -291,7 +331,8 @@ auth_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("apop_account");
 	tcase_add_unchecked_fixture(tc, write_apop_files, remove_apop_files);
-	ADD_TESTS(tc, test_apop_runs_account_checks, test_cred_next_line);
+	ADD_TESTS(tc, test_apop_runs_account_checks, test_apop_locked_hash_rule,
+	    test_apop_unreadable_passwd_file_is_a_refusal, test_cred_next_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

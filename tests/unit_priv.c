@@ -222,7 +222,8 @@ END_TEST
 START_TEST(test_verdict_round_trip)
 {
 	static const enum priv_verdict all[] = {
-		PV_OK, PV_FAIL, PV_FAIL_LAST, PV_TEMPFAIL, PV_DENIED
+		PV_OK, PV_FAIL, PV_FAIL_LAST, PV_TEMPFAIL, PV_DENIED,
+		PV_TEMPFAIL_LAST
 	};
 	enum priv_verdict v;
 	size_t i;
@@ -255,7 +256,7 @@ check_bad_verdict(const void *msg, size_t len)
 
 START_TEST(test_invalid_verdicts_are_refused)
 {
-	check_bad_verdict("V\x05", 2);
+	check_bad_verdict("V\x06", 2);
 	check_bad_verdict("V\xff", 2);
 	check_bad_verdict("A\x00", 2);
 	check_bad_verdict("V", 1);
