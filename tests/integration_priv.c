@@ -286,14 +286,15 @@ START_TEST(test_prelogin_child_confined)
 END_TEST
 
 /*
- * The session holds the client, the log (-d), the mailbox, its session
- * file, the lock helper's socket and at most the syslog socket: no
- * passwd file, no PAM files, no channel to the monitor.
+ * The session holds the client, the log (-d), the mailbox, its directory
+ * (an O_PATH handle, to see at QUIT whether the name still leads to the
+ * mailbox), its session file, the lock helper's socket and at most the
+ * syslog socket: no passwd file, no PAM files, no channel to the monitor.
  */
 START_TEST(test_session_descriptors)
 {
 	char session_file[PATH_MAX + 16];
-	const char *files[] = { W.mailbox, session_file, NULL };
+	const char *files[] = { W.mailbox, W.maildir, session_file, NULL };
 	struct session *s;
 
 	snprintf(session_file, sizeof(session_file), "%s.pop3d", W.mailbox);
