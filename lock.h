@@ -15,7 +15,8 @@ enum lock_status {
 
 struct lock {
 	int		 fd;		/* the mailbox, open for writing */
-	int		 chan;		/* to the lock helper */
+	int		 chan;		/* to the lock helper; -1: the
+					   caller holds the dot-lock */
 	int		 held;
 };
 
@@ -32,5 +33,14 @@ void	lock_release(struct lock *);
  */
 int	dotlock_create(int, const char *);
 void	dotlock_remove(int, const char *);
+
+/*
+ * For pop3d --recover: a dot-lock made before the system started was left
+ * by a process that no longer runs here, however young it is; removed.
+ */
+void	dotlock_break_from_before_boot(int, const char *);
+
+/* The random pause between two attempts at a busy lock. */
+void	lock_pause(void);
 
 #endif
