@@ -72,6 +72,8 @@ class Results:
             "patterns": set(), "deliveries": 0,
             "concurrent sessions": 0, "retr checked": 0, "retr wrong": 0,
             "lost": 0, "altered": 0, "came back": 0, "cases": 0,
+            "raw checks": 0, "raw lost": 0, "raw garbled": 0,
+            "raw duplicated": 0,
         }
 
     def ok(self, name, quiet=False):
@@ -94,6 +96,8 @@ class Results:
     def problems(self, problems, name, quiet=True):
         """One test: passes when the list of problems is empty."""
         for p in problems:
+            if p.startswith("raw file"):
+                continue        # counted apart, see raw_file()
             if "missing" in p:
                 self.stats["lost"] += 1
             elif "altered" in p:
@@ -208,9 +212,10 @@ def size_of(path):
 
 # --------------------------------------------------------------- sessions
 
-def run_update(env, case, path, prefix=()):
+def run_update(env, case, path, prefix=(), logged_in=None):
     """Writes the case's mailbox, then one session: login, DELE, appends,
-    QUIT. Returns (QUIT's reply or None, exit status, session, problem)."""
+    QUIT; logged_in(session) is called after the login. Returns (QUIT's
+    reply or None, exit status, session, problem)."""
     env.write_mailbox(path, case.original())
     s = Session(env, path, prefix)
     reply, problem = None, None
@@ -220,6 +225,8 @@ def run_update(env, case, path, prefix=()):
         if not r.startswith(want):
             problem = "login: %r" % r
         else:
+            if logged_in:
+                logged_in(s)
             for i in case.dele:
                 s.dele(i + 1)
             if case.edit:
@@ -231,6 +238,27 @@ def run_update(env, case, path, prefix=()):
         problem = "session: %s" % e
     rc = s.close()
     return reply, rc, s, problem
+
+
+def raw_file(path, kept, deleted, appended, exact=False):
+    """The mailbox file as any mbox reader sees it, before any further
+    login: whole messages, each kept and appended one exactly once, byte-
+    exact, deleted ones at most once. Counted apart (issue 14's numbers)."""
+    R.stats["raw checks"] += 1
+    data = read(path)
+    fm = parse(data)
+    problems = []
+    if serialize(fm) != data:
+        problems.append("raw file: not a sequence of whole messages")
+    p, _ = check_invariant(fm, kept, deleted, appended, exact)
+    for x in p:
+        if "missing" in x:
+            R.stats["raw lost"] += 1
+        elif "duplicate" in x:
+            R.stats["raw duplicated"] += 1
+        elif "garbage" in x:
+            R.stats["raw garbled"] += 1
+    return problems + ["raw file before the next login: " + x for x in p]
 
 
 def recovered(env, path, kept, deleted, appended, exact=False):
@@ -387,19 +415,23 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
                             reply)
         if not killed and rc != 0:
             problems.append("exit status %s" % rc)
-        # a killed session's lock helper sees it go and drops the dot-lock
-        if os.path.exists(path + ".lock"):
+        if killed:
+            problems += after_kill(env, path, case, state)
+        elif os.path.exists(path + ".lock"):
             problems.append("MAILBOX.lock left behind")
         if state == "untouched":
-            if read(path) != serialize(case.current + case.during):
+            appended = case.after if killed else []
+            if read(path) != serialize(case.current + case.during +
+                                       appended):
                 problems.append("mailbox changed although the journal "
                                 "header was not written")
             if not killed and size_of(path + ".pop3d") != 0:
                 problems.append("session file not emptied after the failed "
                                 "journal write (%d bytes)" %
                                 size_of(path + ".pop3d"))
-    for m in case.after:
-        locked_append(env, path, m.raw())
+    if not killed or where is None:
+        for m in case.after:
+            locked_append(env, path, m.raw())
     if state == "applied":
         problems += recovered(env, path, case.kept + case.during,
                               case.deleted, case.after, exact=True)
@@ -411,6 +443,23 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
                               case.deleted, case.after)
     remove_mailbox(path)
     return R.problems(problems, title)
+
+
+def after_kill(env, path, case, state):
+    """The session is dead; its lock helper completes the update and then
+    removes the dot-lock. An MDA (fcntl + dot-lock, as Debian's) delivers
+    the case's mail as soon as it can, or, without mail, the file is read
+    as soon as the dot-lock is gone: either way it must be consistent."""
+    if case.after:
+        for m in case.after:
+            locked_append(env, path, m.raw())
+    elif not harness.wait_gone(path + ".lock"):
+        return ["MAILBOX.lock left behind by the lock helper"]
+    if state == "untouched":
+        return raw_file(path, case.current + case.during, [], case.after,
+                        exact=True)
+    return raw_file(path, case.kept + case.during, case.deleted, case.after,
+                    exact=state == "applied")
 
 
 KILLS = [(name, "signal=SIGKILL") for name in SYSCALLS]
@@ -509,14 +558,25 @@ def part_errors(env, paths):
 
 
 def crash_state(env, paths, case, name, n):
-    """A mailbox left by a session killed at the n-th call of name, plus
-    the case's mail appended after the crash."""
+    """A mailbox left by a session killed at the n-th call of name with its
+    lock helper (a crash of the machine: nobody completed the update, the
+    dot-lock made before the reboot is still there), plus the case's mail
+    appended after the crash. Root only (see kill_helper_at_recovery)."""
     path = paths.path()
+    tracers = []
     reply, rc, s, problem = run_update(env, case, path, harness.strace_prefix(
-        "%s:signal=SIGKILL:when=%d" % (name, n)))
+        "%s:signal=SIGKILL:when=%d" % (name, n)),
+        logged_in=lambda s: tracers.append(s.kill_helper_at_recovery()))
+    helper_killed = False
+    for t in tracers:
+        if t is not None:
+            t.wait(timeout=30)
+            helper_killed = os.path.exists(path + ".lock")
+    if helper_killed:
+        harness.age_before_boot(path + ".lock")
     for m in case.after:
         locked_append(env, path, m.raw())
-    return path, rc == -signal.SIGKILL
+    return path, rc == -signal.SIGKILL and helper_killed
 
 
 def part_recovery_faults(env, paths):
@@ -1433,6 +1493,10 @@ def main():
     print("  messages lost: %d, altered or garbage: %d (must be 0); deleted "
           "messages that came back after a fault: %d" % (
               st["lost"], st["altered"], st["came back"]))
+    print("  raw file before the next login (%d checks): lost %d, garbled "
+          "%d, duplicated %d (must be 0)" % (
+              st["raw checks"], st["raw lost"], st["raw garbled"],
+              st["raw duplicated"]))
     print("  time: %.0f s" % (time.monotonic() - T0))
     print("%d passed, %d failed" % (R.passed, R.failed))
     return 0 if R.failed == 0 and R.passed > 0 else 1
