@@ -415,21 +415,17 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
                             reply)
         if not killed and rc != 0:
             problems.append("exit status %s" % rc)
-        if killed:
-            problems += after_kill(env, path, case, state)
-        elif os.path.exists(path + ".lock"):
-            problems.append("MAILBOX.lock left behind")
+        problems += after_fault(env, path, case, state)
         if state == "untouched":
-            appended = case.after if killed else []
             if read(path) != serialize(case.current + case.during +
-                                       appended):
+                                       case.after):
                 problems.append("mailbox changed although the journal "
                                 "header was not written")
             if not killed and size_of(path + ".pop3d") != 0:
                 problems.append("session file not emptied after the failed "
                                 "journal write (%d bytes)" %
                                 size_of(path + ".pop3d"))
-    if not killed or where is None:
+    if where is None:
         for m in case.after:
             locked_append(env, path, m.raw())
     if state == "applied":
@@ -445,11 +441,12 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
     return R.problems(problems, title)
 
 
-def after_kill(env, path, case, state):
-    """The session is dead; its lock helper completes the update and then
-    removes the dot-lock. An MDA (fcntl + dot-lock, as Debian's) delivers
-    the case's mail as soon as it can, or, without mail, the file is read
-    as soon as the dot-lock is gone: either way it must be consistent."""
+def after_fault(env, path, case, state):
+    """The session is dead, or gone after an I/O error; its lock helper
+    completes the update and then removes the dot-lock. An MDA (fcntl +
+    dot-lock, as Debian's) delivers the case's mail as soon as it can, or,
+    without mail, the file is read as soon as the dot-lock is gone: either
+    way it must be consistent."""
     if case.after:
         for m in case.after:
             locked_append(env, path, m.raw())

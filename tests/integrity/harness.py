@@ -264,9 +264,10 @@ class Session:
         return kids[0] if len(kids) == 1 else None
 
     def kill_helper_at_recovery(self):
-        """Makes the lock helper die (kill -9) at its first fstat, which
-        is where its work after the session's death begins: the state a
-        crash of the whole machine leaves. Needs root (the helper is not
+        """Makes the lock helper die (kill -9) at its second fstat from
+        now: the first is dprintf's as it makes the dot-lock at QUIT, the
+        second begins its work after the session's death. That leaves what
+        a crash of the whole machine leaves. Needs root (the helper is not
         dumpable). Returns the strace process, or None."""
         pid = self.helper_pid()
         if pid is None or os.geteuid() != 0:
@@ -274,7 +275,7 @@ class Session:
         tracer = subprocess.Popen(
             ["strace", "-qq", "-o", "/dev/null", "-p", str(pid), "-e",
              "trace=newfstatat,fstat", "-e",
-             "inject=newfstatat,fstat:signal=SIGKILL:when=1"])
+             "inject=newfstatat,fstat:signal=SIGKILL:when=2"])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if tracer_of(pid) not in (None, 0):
