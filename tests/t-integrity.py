@@ -244,8 +244,11 @@ def raw_file(path, kept, deleted, appended, exact=False):
     """The mailbox file as any mbox reader sees it, before any further
     login: whole messages, each kept and appended one exactly once, byte-
     exact, deleted ones at most once. Counted apart (issue 14's numbers)."""
+    return raw_file_bytes(read(path), kept, deleted, appended, exact)
+
+
+def raw_file_bytes(data, kept, deleted, appended, exact=False):
     R.stats["raw checks"] += 1
-    data = read(path)
     fm = parse(data)
     problems = []
     if serialize(fm) != data:
@@ -697,6 +700,7 @@ def part_editor_after_crash(env, paths):
     if not R.problems(bad, "editor after crash: fault-free run"):
         return
     first_mbox = trace.first_mailbox_write()
+    mua_after_helper(env, paths, case, first_mbox)
     edits = [("adds Status: RO to every message", edit_status),
              ("deletes message 3", lambda d: serialize(parse(d)[:2] +
                                                      parse(d)[3:]))]
@@ -741,6 +745,37 @@ def part_editor_after_crash(env, paths):
         R.problems(problems, "killed after the journal was published, then "
                    "an MUA %s; the next session must leave no garbage" % what,
                    quiet=False)
+
+
+def mua_after_helper(env, paths, case, n):
+    """Only the session is killed, after the journal was published: an MUA
+    that deletes message 3 as soon as the locks let it must find the
+    update completed (a consistent file, message 1 gone) and no journal
+    left for the next session to drop."""
+    path = paths.path()
+    reply, rc, s, problem = run_update(env, case, path, harness.strace_prefix(
+        "pwrite64:signal=SIGKILL:when=%d" % n))
+    seen = []
+
+    def mua(data):
+        seen.append(data)
+        return serialize(parse(data)[:2] + parse(data)[3:])
+
+    locked_rewrite(env, path, mua)
+    problems = [problem] if problem else []
+    if rc != -signal.SIGKILL:
+        problems.append("the session was not killed (exit %s)" % rc)
+    problems += raw_file_bytes(seen[0], case.kept, [], [], exact=True)
+    if size_of(path + ".pop3d") != 0:
+        problems.append("a journal is left for the next session to drop")
+    left = case.kept[:2] + case.kept[3:]
+    if not problems:
+        problems += recovered(env, path, left, [], [], exact=True)
+    remove_mailbox(path)
+    R.stats["cases"] += 1
+    R.problems(problems, "killed after the journal was published; an MUA "
+               "deletes message 3 as soon as the dot-lock goes: it finds "
+               "the update done, nothing is dropped", quiet=False)
 
 
 def part_group_kill(env, paths):
@@ -796,12 +831,14 @@ def part_group_kill(env, paths):
         midway += not done
         stale_lock = os.path.exists(path + ".lock")
         if stale_lock:
-            # The lock helper died too, so nobody removes the dot-lock; like
-            # every dot-lock of a crashed program it is broken once stale.
-            # Age it so that pop3d (DOTLOCK_STALE, 300 s) breaks it.
+            # The lock helper died too, so nobody removes the dot-lock, as
+            # after a power loss: pop3d --recover at boot breaks a dot-lock
+            # made before the boot and completes the update.
             stale += 1
-            old = time.time() - 600
-            os.utime(path + ".lock", (old, old))
+            harness.age_before_boot(path + ".lock")
+            problems += recover_tool(env, path, c.kept + c.during, c.deleted)
+        else:
+            problems += raw_file(path, c.kept + c.during, c.deleted, [])
         for m in c.after:
             locked_append(env, path, m.raw())
         problems += recovered(env, path, c.kept + c.during, c.deleted,
@@ -816,6 +853,73 @@ def part_group_kill(env, paths):
     R.note("%d of %d kills landed before QUIT's reply; %d left a stale "
            "MAILBOX.lock (the lock helper was killed too)" %
            (midway, iterations, stale))
+
+
+def recover_tool(env, path, kept, deleted, exact=False):
+    """pop3d --recover, twice (the second finds nothing to do); then the
+    raw file must be consistent, without dot-lock or journal."""
+    if not env.root:
+        return []
+    problems = []
+    for i in range(2):
+        rc, out = harness.recover_run(env)
+        if rc != 0 or (i == 1 and " 0 interrupted updates" not in out):
+            problems.append("pop3d --recover (run %d): exit %d: %s" %
+                            (i + 1, rc, out.strip()[-300:]))
+    if os.path.exists(path + ".lock"):
+        problems.append("MAILBOX.lock left by pop3d --recover")
+    if size_of(path + ".pop3d") > 0:
+        problems.append("journal left by pop3d --recover")
+    return problems + raw_file(path, kept, deleted, [], exact)
+
+
+def part_recover(env, paths):
+    section("pop3d --recover after the session and its lock helper died "
+            "(a power loss)")
+    if not env.root:
+        R.note("not run: killing the lock helper at a chosen point needs "
+               "root")
+        return
+    msgs = [make_msg("rv-%d" % i, 400 + 150 * i) for i in range(5)]
+    case = Case("alternate", msgs, [0, 2])
+    trace, bad = count_run(env, case, paths)
+    if not R.problems(bad, "recover: fault-free run"):
+        return
+    for name in SYSCALLS:
+        for n in spread(trace.count(name), 3):
+            where = trace.index(name, n)
+            state = expected_state(trace, where, True)
+            path, killed = crash_state(env, paths, case, name, n)
+            problems = [] if killed else ["session and helper not killed"]
+            kept = case.current if state == "untouched" else case.kept
+            dele = [] if state == "untouched" else case.deleted
+            problems += recover_tool(env, path, kept, dele,
+                                     exact=state != "either")
+            problems += recovered(env, path, kept, dele, [],
+                                  exact=state != "either")
+            remove_mailbox(path)
+            R.stats["cases"] += 1
+            R.stats["kill points"] += 1
+            R.problems(problems, "session and helper killed at %s #%d [%s], "
+                       "then pop3d --recover, then a login" %
+                       (name, n, trace.describe(where)), quiet=False)
+    # a journal that no longer fits: the mailbox rewritten by a program
+    # that broke the stale dot-lock; --recover must drop it, not apply it
+    path, killed = crash_state(env, paths, case, "pwrite64",
+                               trace.first_mailbox_write())
+    locked_rewrite(env, path, edit_remove2)
+    edited = parse(read(path))
+    problems = recover_tool(env, path, edited, [], exact=True)
+    problems += recovered(env, path, edited, [], [], exact=True)
+    remove_mailbox(path)
+    R.problems(problems, "a journal that no longer fits: pop3d --recover "
+               "drops it and leaves the file as the other program wrote it",
+               quiet=False)
+    tmpl = os.path.join(env.tmp, "%u", "mbox")
+    r = subprocess.run([env.pop3d, "--recover", "-m", tmpl],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    R.check(r.returncode == 78, "pop3d --recover refuses a template whose "
+            "directory depends on the user (exit 78)", repr(r))
 
 
 def part_full_disk(env, paths):
@@ -1451,6 +1555,7 @@ def main():
                  ("editor_crash", lambda: part_editor_after_crash(env,
                                                                   paths)),
                  ("group_kill", lambda: part_group_kill(env, paths)),
+                 ("recover", lambda: part_recover(env, paths)),
                  ("full_disk", lambda: part_full_disk(env, paths)),
                  ("concurrency", lambda: part_concurrency(env, paths)),
                  ("in_use", lambda: part_in_use(env, paths)),
