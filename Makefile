@@ -199,6 +199,22 @@ install: pop3d
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp \
 	    $(DESTDIR)$(UNITDIR)/pop3d@.service
+	sed 's|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$(SBINDIR)/pop3d|' \
+	    pop3d-recover.service \
+	    >$(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	grep -q '^ExecStart=$(SBINDIR)/pop3d --recover$$' \
+	    $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp \
+	    $(DESTDIR)$(UNITDIR)/pop3d-recover.service
+	@# Recovery at boot is part of the crash safety: enabled here; a
+	@# package (DESTDIR) enables it in its maintainer scripts.
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
+	    echo "systemctl enable pop3d-recover.service"; \
+	    systemctl enable pop3d-recover.service; \
+	elif [ -n "$(DESTDIR)" ]; then \
+	    echo "install: the package must enable pop3d-recover.service"; \
+	fi
 	@# The PAM service is configuration: an existing one is never replaced.
 	@if [ -e $(DESTDIR)$(PAMDIR)/pop3 ]; then \
 	    echo "install: kept the existing $(DESTDIR)$(PAMDIR)/pop3" \
@@ -246,8 +262,13 @@ uninstall:
 	        "systemctl disable --now pop3d.socket" >&2; \
 	    exit 1; \
 	fi
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
+	    echo "systemctl disable pop3d-recover.service"; \
+	    systemctl disable pop3d-recover.service; \
+	fi
 	rm -f $(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
 	    $(DESTDIR)$(UNITDIR)/pop3d.socket $(DESTDIR)$(UNITDIR)/pop3d@.service
+	rm -f $(DESTDIR)$(UNITDIR)/pop3d-recover.service
 	@if [ ! -e $(DESTDIR)$(PAMDIR)/pop3 ]; then :; \
 	elif cmp -s pam.d/pop3 $(DESTDIR)$(PAMDIR)/pop3; then \
 	    echo "rm -f $(DESTDIR)$(PAMDIR)/pop3"; \
