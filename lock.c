@@ -75,8 +75,7 @@ dotlock_create(int dirfd, const char *base)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
+	fd = openat(dirfd, tmp, DOTLOCK_TMP_FLAGS, 0644);
 	if (fd == -1) {
 		return -1;
 	}

@@ -32,6 +32,10 @@ void	lock_release(struct lock *);
  * errno EEXIST when another process holds it.
  */
 int	dotlock_create(int, const char *);
+
+/* How dotlock_create() makes its unique file (the helper's filter). */
+#define DOTLOCK_TMP_FLAGS \
+	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 void	dotlock_remove(int, const char *);
 
 /*

@@ -2,12 +2,14 @@
  * The lock helper (see lockd.h). Runs as the user, with the spool's group
  * when the spool needs it and nothing else; it reads one-byte requests
  * from the session and acts only on the one mailbox it was started for.
- * When the session is gone while the dot-lock is held, it looks at the
- * session file: a journal there is an update the session did not finish,
- * which the helper completes (mailbox_recover(): the login's recovery,
- * under the fcntl lock too) before it removes the dot-lock, so that no
- * program that honours the locks ever sees the mailbox half rewritten.
- * pop3d --recover runs the same code once per mailbox (lockd_recover()).
+ * When the session is gone, it looks at the session file: a journal there
+ * is an update the session did not finish (killed while the helper held
+ * the dot-lock for it, or given up after an I/O error), which the helper
+ * completes (mailbox_recover(): the login's recovery, under the fcntl
+ * lock too) before it removes the dot-lock, so that no program that
+ * honours the locks sees the mailbox half rewritten. Its own system call
+ * filter (sandbox.c) allows just that. pop3d --recover runs the same code
+ * once per mailbox (lockd_recover()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
+#include "sandbox.h"
 
 enum {
 	REQ_SESSION = 'S',
@@ -81,8 +84,7 @@ open_session_file(struct helper *h)
 	    (int)sizeof(name)) {
 		return -1;
 	}
-	fd = openat(h->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	fd = openat(h->dirfd, name, LOCKD_SESSION_FLAGS, 0600);
 	if (fd == -1) {
 		log_msg(LOG_ERR, "cannot open session file %s: %s", name,
 		    strerror(errno));
@@ -222,24 +224,30 @@ finish_update(struct helper *h)
 }
 
 /*
- * The dot-lock goes only with a consistent mailbox: if the update cannot
- * be completed, it stays, as a crashed mail program's does.
+ * A session that died holding the dot-lock hands it on with the update:
+ * it goes only with a consistent mailbox, or stays, as a crashed mail
+ * program's does. One taken here for an update the session gave up on
+ * (after an I/O error, the locks released) goes in any case: keeping it
+ * would only lock everyone out of what others could already see.
  */
 static int
 finish_and_unlock(struct helper *h)
 {
-	if (finish_update(h) == -1) {
+	int inherited = h->locked, rc;
+
+	rc = finish_update(h);
+	if (rc == -1) {
 		log_msg(LOG_ERR, "%s: an interrupted update is left for the "
-		    "next login%s", h->base, h->locked ? "; its dot-lock stays" :
+		    "next login%s", h->base, inherited ? "; its dot-lock stays" :
 		    "");
-		return -1;
 	}
-	if (h->locked) {
+	if (h->locked && (rc == 0 || !inherited)) {
 		dotlock_remove(h->dirfd, h->base);
 	}
-	return 0;
+	return rc;
 }
 
+/* The mailbox's directory, then the helper's own system call filter. */
 static void
 start(struct helper *h, int chan, const char *path)
 {
@@ -248,6 +256,11 @@ start(struct helper *h, int chan, const char *path)
 	if (open_directory(h, path) == -1) {
 		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
 		    path);
+		_exit(1);
+	}
+	if (sandbox_lockd() == -1) {
+		log_msg(LOG_ERR, "lock helper: system call filter: %s",
+		    strerror(errno));
 		_exit(1);
 	}
 }

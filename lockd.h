@@ -13,7 +13,13 @@
 #ifndef POP3D_LOCKD_H
 #define POP3D_LOCKD_H
 
+#include <fcntl.h>
+
 #include "lock.h"
+
+/* How the helper opens the session file (the system call filter's rule). */
+#define LOCKD_SESSION_FLAGS \
+	(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
 /* Serves the session on chan for the mailbox at path; never returns. */
 void	lockd_serve(int, const char *) __attribute__((noreturn));

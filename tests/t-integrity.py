@@ -557,12 +557,12 @@ def part_errors(env, paths):
                   k=BIG_SPREAD)
 
 
-def crash_state(env, paths, case, name, n):
+def crash_state(env, paths, case, name, n, path=None):
     """A mailbox left by a session killed at the n-th call of name with its
     lock helper (a crash of the machine: nobody completed the update, the
     dot-lock made before the reboot is still there), plus the case's mail
     appended after the crash. Root only (see kill_helper_at_recovery)."""
-    path = paths.path()
+    path = path or paths.path()
     tracers = []
     reply, rc, s, problem = run_update(env, case, path, harness.strace_prefix(
         "%s:signal=SIGKILL:when=%d" % (name, n)),
@@ -1013,19 +1013,9 @@ def full_disk_tests(env, paths, mnt):
     trace, bad = count_run(env, case, paths)    # elsewhere: same syscalls
     if not R.problems(bad, "full disk during recovery: fault-free run"):
         return
-    env.write_mailbox(path, case.original())
-    s = Session(env, path, harness.strace_prefix(
-        "pwrite64:signal=SIGKILL:when=%d" % trace.first_mailbox_write()))
-    try:
-        s.login_ok()
-        s.dele(1)
-        s.quit()
-    except (EOFError, harness.ProtocolError, OSError):
-        pass
-    rc = s.close()
-    problems = [] if rc == -signal.SIGKILL else ["not killed: exit %s" % rc]
-    for m in case.after:
-        locked_append(env, path, m.raw())
+    path, killed = crash_state(env, paths, case, "pwrite64",
+                               trace.first_mailbox_write(), path)
+    problems = [] if killed else ["session and helper not killed"]
     crashed = read(path)
     filler = fill(mnt, 64 * 1024)
     s = Session(env, path)
