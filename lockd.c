@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lockd.h"
@@ -258,6 +259,8 @@ start(struct helper *h, int chan, const char *path)
 		    path);
 		_exit(1);
 	}
+	/* syslog(3) stamps lines with local time: the zone, read beforehand */
+	tzset();
 	if (sandbox_lockd() == -1) {
 		log_msg(LOG_ERR, "lock helper: system call filter: %s",
 		    strerror(errno));
