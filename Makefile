@@ -38,7 +38,7 @@ LIBS	= -lpam -lcrypt -lxxhash -lmd $(SANDBOX_LIBS)
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o window.o \
 	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
-	  monitor.o privsep.o pop3d.o sandbox.o trusted.o
+	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d
@@ -220,10 +220,11 @@ clean:
 SBINDIR	= $(PREFIX)/sbin
 MANDIR	= $(PREFIX)/share/man
 ifneq ($(filter /usr /usr/local,$(patsubst %/,%,$(PREFIX))),)
-UNITDIR	?= $(patsubst %/,%,$(PREFIX))/lib/systemd/system
+UNITDIR_SEARCHED = $(patsubst %/,%,$(PREFIX))/lib/systemd/system
 else
-UNITDIR	?= /etc/systemd/system
+UNITDIR_SEARCHED = /etc/systemd/system
 endif
+UNITDIR	?= $(UNITDIR_SEARCHED)
 PAMDIR	= /etc/pam.d
 PRIVSEP_DIR = /var/empty
 ADDUSER	= adduser --system --group --no-create-home --home /nonexistent pop3d
@@ -243,6 +244,27 @@ install: pop3d
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/pop3d@.service.tmp \
 	    $(DESTDIR)$(UNITDIR)/pop3d@.service
+	sed 's|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$(SBINDIR)/pop3d|' \
+	    pop3d-recover.service \
+	    >$(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	grep -q '^ExecStart=$(SBINDIR)/pop3d --recover$$' \
+	    $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/pop3d-recover.service.tmp \
+	    $(DESTDIR)$(UNITDIR)/pop3d-recover.service
+	@# Recovery at boot is part of the crash safety: enabled here when
+	@# the unit is where systemd looks; a package (DESTDIR) enables it in
+	@# its maintainer scripts.
+	@if [ -n "$(DESTDIR)" ]; then \
+	    echo "install: the package must enable pop3d-recover.service"; \
+	elif [ "$(UNITDIR)" != "$(UNITDIR_SEARCHED)" ]; then \
+	    echo "install: systemd does not read $(UNITDIR): enable" \
+	        "pop3d-recover.service by hand"; \
+	elif command -v systemctl >/dev/null; then \
+	    echo "systemctl enable pop3d-recover.service"; \
+	    systemctl enable pop3d-recover.service || \
+	    echo "install: warning: pop3d-recover.service is not enabled"; \
+	fi
 	@# The PAM service is configuration: an existing one is never replaced.
 	@if [ -e $(DESTDIR)$(PAMDIR)/pop3 ]; then \
 	    echo "install: kept the existing $(DESTDIR)$(PAMDIR)/pop3" \
@@ -290,8 +312,14 @@ uninstall:
 	        "systemctl disable --now pop3d.socket" >&2; \
 	    exit 1; \
 	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$(UNITDIR)" = "$(UNITDIR_SEARCHED)" ] && \
+	    command -v systemctl >/dev/null; then \
+	    echo "systemctl disable pop3d-recover.service"; \
+	    systemctl disable pop3d-recover.service || true; \
+	fi
 	rm -f $(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
 	    $(DESTDIR)$(UNITDIR)/pop3d.socket $(DESTDIR)$(UNITDIR)/pop3d@.service
+	rm -f $(DESTDIR)$(UNITDIR)/pop3d-recover.service
 	@if [ ! -e $(DESTDIR)$(PAMDIR)/pop3 ]; then :; \
 	elif cmp -s pam.d/pop3 $(DESTDIR)$(PAMDIR)/pop3; then \
 	    echo "rm -f $(DESTDIR)$(PAMDIR)/pop3"; \

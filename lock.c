@@ -75,8 +75,7 @@ dotlock_create(int dirfd, const char *base)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
+	fd = openat(dirfd, tmp, DOTLOCK_TMP_FLAGS, 0644);
 	if (fd == -1) {
 		return -1;
 	}
@@ -104,8 +103,27 @@ dotlock_remove(int dirfd, const char *base)
 	}
 }
 
-static void
-pause_randomly(void)
+void
+dotlock_break_from_before_boot(int dirfd, const char *base)
+{
+	char name[NAME_MAX + 1];
+	struct timespec up;
+	struct stat st;
+
+	if (name_with(name, sizeof(name), base, ".lock") == -1 ||
+	    clock_gettime(CLOCK_BOOTTIME, &up) == -1) {
+		return;
+	}
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_mtime < time(NULL) - up.tv_sec) {
+		log_msg(LOG_NOTICE, "removing %s, made before the system "
+		    "started", name);
+		unlinkat(dirfd, name, 0);
+	}
+}
+
+void
+lock_pause(void)
 {
 	struct timespec ts;
 	long ms = LOCK_BACKOFF_MS / 2 + random() % LOCK_BACKOFF_MS;
@@ -127,7 +145,7 @@ try_both(struct lock *l)
 		}
 		return -1;
 	}
-	s = lockd_dotlock(l->chan);
+	s = l->chan == -1 ? LOCK_OK : lockd_dotlock(l->chan);
 	if (s == LOCK_OK) {
 		return 0;
 	}
@@ -149,7 +167,7 @@ lock_take(struct lock *l)
 		if (errno != EAGAIN) {
 			return LOCK_ERROR;
 		}
-		pause_randomly();
+		lock_pause();
 	}
 	return LOCK_BUSY;
 }
@@ -160,7 +178,9 @@ lock_release(struct lock *l)
 	if (!l->held) {
 		return;
 	}
-	lockd_dotunlock(l->chan);
+	if (l->chan != -1) {
+		lockd_dotunlock(l->chan);
+	}
 	fcntl_lock(l->fd, F_UNLCK);
 	l->held = 0;
 }

@@ -15,7 +15,8 @@ enum lock_status {
 
 struct lock {
 	int		 fd;		/* the mailbox, open for writing */
-	int		 chan;		/* to the lock helper */
+	int		 chan;		/* to the lock helper; -1: the
+					   caller holds the dot-lock */
 	int		 held;
 };
 
@@ -31,6 +32,19 @@ void	lock_release(struct lock *);
  * errno EEXIST when another process holds it.
  */
 int	dotlock_create(int, const char *);
+
+/* How dotlock_create() makes its unique file (the helper's filter). */
+#define DOTLOCK_TMP_FLAGS \
+	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 void	dotlock_remove(int, const char *);
+
+/*
+ * For pop3d --recover: a dot-lock made before the system started was left
+ * by a process that no longer runs here, however young it is; removed.
+ */
+void	dotlock_break_from_before_boot(int, const char *);
+
+/* The random pause between two attempts at a busy lock. */
+void	lock_pause(void);
 
 #endif

@@ -2,19 +2,32 @@
  * The lock helper (see lockd.h). Runs as the user, with the spool's group
  * when the spool needs it and nothing else; it reads one-byte requests
  * from the session and acts only on the one mailbox it was started for.
+ * When the session is gone, it looks at the session file: a journal there
+ * is an update the session did not finish (killed while the helper held
+ * the dot-lock for it, or given up after an I/O error), which the helper
+ * completes (mailbox_recover(): the login's recovery, under the fcntl
+ * lock too) before it removes the dot-lock, so that no program that
+ * honours the locks sees the mailbox half rewritten. Its own system call
+ * filter (sandbox.c) allows just that. pop3d --recover runs the same code
+ * once per mailbox (lockd_recover()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lockd.h"
 #include "log.h"
+#include "mailbox.h"
+#include "params.h"
+#include "sandbox.h"
 
 enum {
 	REQ_SESSION = 'S',
@@ -31,6 +44,7 @@ struct helper {
 	char		 base[NAME_MAX + 1];
 	int		 locked;
 	int		 no_dotlock;
+	int		 opened;	/* the session asked for its file */
 };
 
 static int
@@ -71,8 +85,7 @@ open_session_file(struct helper *h)
 	    (int)sizeof(name)) {
 		return -1;
 	}
-	fd = openat(h->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	fd = openat(h->dirfd, name, LOCKD_SESSION_FLAGS, 0600);
 	if (fd == -1) {
 		log_msg(LOG_ERR, "cannot open session file %s: %s", name,
 		    strerror(errno));
@@ -121,6 +134,7 @@ serve_one(struct helper *h, char req)
 		fd = open_session_file(h);
 		send_answer(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
 		if (fd != -1) {
+			h->opened = 1;
 			close(fd);
 		}
 		break;
@@ -163,6 +177,110 @@ open_directory(struct helper *h, const char *path)
 	return h->dirfd == -1 ? -1 : 0;
 }
 
+/* For the helper's own use: the dot-lock, waiting a bounded time. */
+static int
+take_dotlock_waiting(struct helper *h)
+{
+	char answer = ANS_BUSY;
+	int i;
+
+	for (i = 0; i < LOCK_TRIES && answer == ANS_BUSY; i++) {
+		if (i > 0) {
+			lock_pause();
+		}
+		answer = take_dotlock(h);
+	}
+	if (answer != ANS_OK) {
+		log_msg(LOG_ERR, "cannot dot-lock %s: %s", h->base,
+		    answer == ANS_BUSY ? "held by another program" :
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Once the session is gone: a journal in the session file is an update
+ * that did not finish (killed, or stopped by an I/O error). It is
+ * completed under both locks; the dot-lock is taken when the session did
+ * not leave it held. -1 when a journal is left (logged).
+ */
+static int
+finish_update(struct helper *h)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open_session_file(h);
+	if (fd == -1) {
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || st.st_size != 0) {
+		rc = h->locked || h->no_dotlock ||
+		    take_dotlock_waiting(h) == 0 ?
+		    mailbox_recover(h->dirfd, h->base, fd) : -1;
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * A session that died holding the dot-lock hands it on with the update:
+ * it goes only with a consistent mailbox, or stays, as a crashed mail
+ * program's does. One taken here for an update the session gave up on
+ * (after an I/O error, the locks released) goes in any case: keeping it
+ * would only lock everyone out of what others could already see.
+ */
+static int
+finish_and_unlock(struct helper *h)
+{
+	int inherited = h->locked, rc;
+
+	rc = finish_update(h);
+	if (rc == -1) {
+		log_msg(LOG_ERR, "%s: an interrupted update is left for the "
+		    "next login%s", h->base, inherited ? "; its dot-lock stays" :
+		    "");
+	}
+	if (h->locked && (rc == 0 || !inherited)) {
+		dotlock_remove(h->dirfd, h->base);
+	}
+	return rc;
+}
+
+/* The mailbox's directory, then the helper's own system call filter. */
+static void
+start(struct helper *h, int chan, const char *path)
+{
+	memset(h, 0, sizeof(*h));
+	h->chan = chan;
+	if (open_directory(h, path) == -1) {
+		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
+		    path);
+		_exit(1);
+	}
+	/* syslog(3) stamps lines with local time: the zone, read beforehand */
+	tzset();
+	if (sandbox_lockd() == -1) {
+		log_msg(LOG_ERR, "lock helper: system call filter: %s",
+		    strerror(errno));
+		_exit(1);
+	}
+}
+
+/*
+ * A stop signal for the whole group (a superserver's or systemd's, after
+ * the session) must not cut the recovery short: the helper ends when the
+ * session does, and a recovery takes bounded time.
+ */
+static void
+ignore_stop_signals(void)
+{
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
+}
+
 void
 lockd_serve(int chan, const char *path)
 {
@@ -170,13 +288,8 @@ lockd_serve(int chan, const char *path)
 	char req;
 	ssize_t n;
 
-	memset(&h, 0, sizeof(h));
-	h.chan = chan;
-	if (open_directory(&h, path) == -1) {
-		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
-		    path);
-		_exit(1);
-	}
+	ignore_stop_signals();
+	start(&h, chan, path);
 	for (;;) {
 		n = recv(chan, &req, 1, 0);
 		if (n == -1 && errno == EINTR) {
@@ -187,10 +300,23 @@ lockd_serve(int chan, const char *path)
 		}
 		serve_one(&h, req);
 	}
+	if (h.opened) {
+		_exit(finish_and_unlock(&h) == 0 ? 0 : 1);
+	}
 	if (h.locked) {
 		dotlock_remove(h.dirfd, h.base);
 	}
 	_exit(0);
+}
+
+int
+lockd_recover(const char *path)
+{
+	struct helper h;
+
+	start(&h, -1, path);
+	dotlock_break_from_before_boot(h.dirfd, h.base);
+	return finish_and_unlock(&h);
 }
 
 static int

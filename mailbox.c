@@ -482,6 +482,18 @@ prefix_digest(void *ctx, off_t base, uint64_t *out)
 	return 0;
 }
 
+/* Under the locks: finish an interrupted update, if any. */
+static enum mbx_status
+recover(struct mailbox *mb)
+{
+	if (journal_recover(mb->fd, mb->session_fd, prefix_digest, mb,
+	    mb->buf, READ_BUFFER) == -1) {
+		return refuse(mb, MBX_TEMP, "an interrupted update cannot be "
+		    "completed");
+	}
+	return MBX_OK;
+}
+
 /* Under the locks: finish an interrupted update, then index. */
 static enum mbx_status
 load(struct mailbox *mb)
@@ -492,15 +504,46 @@ load(struct mailbox *mb)
 	if (s != MBX_OK) {
 		return s;
 	}
-	if (journal_recover(mb->fd, mb->session_fd, prefix_digest, mb,
-	    mb->buf, READ_BUFFER) == -1) {
-		s = refuse(mb, MBX_TEMP, "an interrupted update cannot be "
-		    "completed");
-	} else {
+	s = recover(mb);
+	if (s == MBX_OK) {
 		s = scan_index(mb);
 	}
 	lock_release(&mb->lock);
 	return s;
+}
+
+/*
+ * The mailbox is opened as a session opens it; a missing one has nothing
+ * to recover. The journal stays the caller's.
+ */
+int
+mailbox_recover(int dirfd, const char *name, int jfd)
+{
+	struct mailbox mb;
+	enum mbx_status s;
+
+	memset(&mb, 0, sizeof(mb));
+	mb.fd = -1;
+	mb.buf = malloc(READ_BUFFER);
+	s = mb.buf == NULL ? refuse(&mb, MBX_TEMP, "out of memory") :
+	    open_in_dir(&mb, dirfd, name);
+	if (s == MBX_OK && mb.fd != -1) {
+		mb.session_fd = jfd;
+		mb.lock.fd = mb.fd;
+		mb.lock.chan = -1;
+		s = locked(&mb);
+		if (s == MBX_OK) {
+			s = recover(&mb);
+			lock_release(&mb.lock);
+		}
+		mb.session_fd = -1;
+	}
+	if (s != MBX_OK) {
+		log_msg(LOG_ERR, "interrupted update of %s not completed: %s",
+		    name, mb.problem);
+	}
+	mailbox_close(&mb);
+	return s == MBX_OK ? 0 : -1;
 }
 
 enum mbx_status

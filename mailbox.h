@@ -117,6 +117,16 @@ void	mailbox_done(struct retrieval *);
  */
 enum mbx_status mailbox_update(struct mailbox *);
 
+/*
+ * Completes the update a session that died left half done, for a process
+ * that holds the mailbox's dot-lock (the lock helper, pop3d --recover):
+ * the mailbox name in the directory dirfd, checked as a session checks
+ * it, under the fcntl lock too; jfd is its session file. The recovery is
+ * the session's own (journal_recover()). 0 when done or nothing was to
+ * do; -1 when it cannot be done now (logged; the journal is kept).
+ */
+int	mailbox_recover(int, const char *, int);
+
 /* Releases everything, the session lock included; safe to call twice. */
 void	mailbox_close(struct mailbox *);
 

@@ -39,6 +39,7 @@
 #include "peer.h"
 #include "pop3d.h"
 #include "privsep.h"
+#include "recover.h"
 #include "sandbox.h"
 #include "trusted.h"
 
@@ -91,7 +92,8 @@ usage(void)
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
 	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
-	    "             [-V|--version] [-h|--help]\n");
+	    "             [-V|--version] [-h|--help]\n"
+	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n");
 	exit(0);
 }
 
@@ -113,6 +115,9 @@ parse_timeout(const char *s)
 	}
 	return (int)v;
 }
+
+/* pop3d --recover: a one-shot run at boot instead of a session. */
+static int recover_mode;
 
 static void
 check_template(const char *tmpl)
@@ -140,6 +145,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "x-uidl", no_argument, NULL, 'X' },
 		{ "apop-secrets", required_argument, NULL, 'A' },
 		{ "proxy-from", required_argument, NULL, 'R' },
+		{ "recover", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -191,6 +197,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 				bad_option("proxy address list", optarg);
 			}
 			cfg->proxy_from = optarg;
+			break;
+		case 'C':
+			recover_mode = 1;
 			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
@@ -434,6 +443,9 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	log_open(cfg.debug);
+	if (recover_mode) {
+		return recover_spool(cfg.mailbox);
+	}
 	if (cfg.passwd_file != NULL) {
 		check_passwd_file(cfg.passwd_file);
 	}

@@ -1,7 +1,8 @@
 /*
  * Every credential change of pop3d: the pre-login child's drop into an
  * empty chroot as the privsep user, the session's irrevocable change to
- * the user (proved by a failing setuid(0)), and the lock helper's start.
+ * the user (proved by a failing setuid(0)), the lock helper's start and
+ * pop3d --recover's child for each mailbox.
  * As another user than root they change nothing.
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lockd.h"
@@ -168,4 +170,26 @@ start_lockd(const struct account *a, const char *path)
 		lockd_serve(chan, path);
 	}
 	return chan;
+}
+
+int
+recover_as_owner(const struct account *a, const char *path)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	if (pid == -1) {
+		return -1;
+	}
+	if (pid == 0) {
+		become_lock_helper(a, path);
+		_exit(lockd_recover(path) == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }

@@ -27,6 +27,13 @@ void	become_user(const struct config *, const struct account *);
 int	start_lockd(const struct account *, const char *);
 
 /*
+ * pop3d --recover: lockd_recover() for the mailbox at path in a child
+ * with the lock helper's credentials (the account's uid, the spool's
+ * group). 0 when it completed or had nothing to do.
+ */
+int	recover_as_owner(const struct account *, const char *);
+
+/*
  * fork(), with parent and child joined by a SOCK_SEQPACKET pair: *chan
  * is the caller's end on either side.
  */

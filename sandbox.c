@@ -24,6 +24,8 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
+#include "lock.h"
+#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "sandbox.h"
@@ -146,6 +148,33 @@ static const struct rule session_rules[] = {
 static const struct rule prelogin_rules[] = {
 	ANY(sendmsg),
 	ANY(recvfrom),
+};
+
+/*
+ * The lock helper: requests from the session, the dot-lock (a unique
+ * file linked to MAILBOX.lock, hostname and pid in it), the session file,
+ * and once the session is gone the mailbox's recovery (as the session's
+ * UPDATE, without getrandom: no new journal is begun).
+ */
+static const struct rule lockd_rules[] = {
+	ANY(recvfrom),
+	ANY(sendmsg),
+	ARG_IS(openat, 2, DOTLOCK_TMP_FLAGS),
+	ARG_IS(openat, 2, LOCKD_SESSION_FLAGS),
+	ARG_IS(openat, 2, MAILBOX_OPEN_FLAGS),
+	ANY(linkat),
+	ANY(unlinkat),
+	ANY(uname),
+	ANY(geteuid),
+	ANY(pread64),
+	ANY(pwrite64),
+	ANY(ftruncate),
+	ANY(fsync),
+	ANY(fdatasync),
+	ANY(sync_file_range),
+	ARG_IS(fcntl, 1, F_SETLK),
+	ANY(clock_nanosleep),
+	ANY(sysinfo),
 };
 
 #ifdef SANDBOX_SANITIZED
@@ -313,6 +342,12 @@ sandbox_prelogin(void)
 	return install("prelogin", prelogin_rules, NRULES(prelogin_rules));
 }
 
+int
+sandbox_lockd(void)
+{
+	return install("lockd", lockd_rules, NRULES(lockd_rules));
+}
+
 #else
 
 int
@@ -324,6 +359,12 @@ sandbox_session(void)
 
 int
 sandbox_prelogin(void)
+{
+	return 0;
+}
+
+int
+sandbox_lockd(void)
 {
 	return 0;
 }

@@ -32,4 +32,11 @@ int	sandbox_session(void);
 /* The same for the pre-login child, before it reads from the client. */
 int	sandbox_prelogin(void);
 
+/*
+ * The same for the lock helper (lockd.c) and pop3d --recover's children,
+ * once the mailbox's directory is open: the dot-lock, the session file,
+ * and the recovery of an interrupted update.
+ */
+int	sandbox_lockd(void);
+
 #endif

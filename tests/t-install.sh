@@ -49,6 +49,7 @@ else
 fi
 cat >"$tmp/want" <<'EOF'
 644 etc/pam.d/pop3
+644 usr/local/lib/systemd/system/pop3d-recover.service
 644 usr/local/lib/systemd/system/pop3d.socket
 644 usr/local/lib/systemd/system/pop3d@.service
 644 usr/local/share/man/man8/pop3d.8
@@ -105,10 +106,14 @@ for f in pop3d.socket pop3d@.service; do
 	sed "s|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$tmp/missing/pop3d|" \
 		"$d/usr/local/lib/systemd/system/$f" >"$tmp/verify-missing/$f"
 done
+sed "s|^ExecStart=/usr/local/sbin/pop3d|ExecStart=$d/usr/local/sbin/pop3d|" \
+	"$d/usr/local/lib/systemd/system/pop3d-recover.service" \
+	>"$tmp/verify/pop3d-recover.service"
 if (cd "$tmp/verify" && systemd-analyze verify --man=no pop3d.socket \
-	pop3d@.service "$tmp/verify/pop3d@1.service") >"$tmp/verify.out" 2>&1 &&
+	pop3d@.service "$tmp/verify/pop3d@1.service" \
+	"$tmp/verify/pop3d-recover.service") >"$tmp/verify.out" 2>&1 &&
 	! grep -q . "$tmp/verify.out"; then
-	ok "systemd-analyze verify: the installed pop3d.socket and pop3d@.service are clean"
+	ok "systemd-analyze verify: the installed pop3d.socket, pop3d@.service and pop3d-recover.service are clean"
 else
 	fail "systemd-analyze verify:"
 	sed 's/^/  /' "$tmp/verify.out"

@@ -72,6 +72,8 @@ class Results:
             "patterns": set(), "deliveries": 0,
             "concurrent sessions": 0, "retr checked": 0, "retr wrong": 0,
             "lost": 0, "altered": 0, "came back": 0, "cases": 0,
+            "raw checks": 0, "raw lost": 0, "raw garbled": 0,
+            "raw duplicated": 0,
         }
 
     def ok(self, name, quiet=False):
@@ -94,6 +96,8 @@ class Results:
     def problems(self, problems, name, quiet=True):
         """One test: passes when the list of problems is empty."""
         for p in problems:
+            if p.startswith("raw file"):
+                continue        # counted apart, see raw_file()
             if "missing" in p:
                 self.stats["lost"] += 1
             elif "altered" in p:
@@ -208,9 +212,10 @@ def size_of(path):
 
 # --------------------------------------------------------------- sessions
 
-def run_update(env, case, path, prefix=()):
+def run_update(env, case, path, prefix=(), logged_in=None):
     """Writes the case's mailbox, then one session: login, DELE, appends,
-    QUIT. Returns (QUIT's reply or None, exit status, session, problem)."""
+    QUIT; logged_in(session) is called after the login. Returns (QUIT's
+    reply or None, exit status, session, problem)."""
     env.write_mailbox(path, case.original())
     s = Session(env, path, prefix)
     reply, problem = None, None
@@ -220,6 +225,8 @@ def run_update(env, case, path, prefix=()):
         if not r.startswith(want):
             problem = "login: %r" % r
         else:
+            if logged_in:
+                logged_in(s)
             for i in case.dele:
                 s.dele(i + 1)
             if case.edit:
@@ -231,6 +238,30 @@ def run_update(env, case, path, prefix=()):
         problem = "session: %s" % e
     rc = s.close()
     return reply, rc, s, problem
+
+
+def raw_file(path, kept, deleted, appended, exact=False):
+    """The mailbox file as any mbox reader sees it, before any further
+    login: whole messages, each kept and appended one exactly once, byte-
+    exact, deleted ones at most once. Counted apart (issue 14's numbers)."""
+    return raw_file_bytes(read(path), kept, deleted, appended, exact)
+
+
+def raw_file_bytes(data, kept, deleted, appended, exact=False):
+    R.stats["raw checks"] += 1
+    fm = parse(data)
+    problems = []
+    if serialize(fm) != data:
+        problems.append("raw file: not a sequence of whole messages")
+    p, _ = check_invariant(fm, kept, deleted, appended, exact)
+    for x in p:
+        if "missing" in x:
+            R.stats["raw lost"] += 1
+        elif "duplicate" in x:
+            R.stats["raw duplicated"] += 1
+        elif "garbage" in x:
+            R.stats["raw garbled"] += 1
+    return problems + ["raw file before the next login: " + x for x in p]
 
 
 def recovered(env, path, kept, deleted, appended, exact=False):
@@ -387,19 +418,19 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
                             reply)
         if not killed and rc != 0:
             problems.append("exit status %s" % rc)
-        # a killed session's lock helper sees it go and drops the dot-lock
-        if os.path.exists(path + ".lock"):
-            problems.append("MAILBOX.lock left behind")
+        problems += after_fault(env, path, case, state)
         if state == "untouched":
-            if read(path) != serialize(case.current + case.during):
+            if read(path) != serialize(case.current + case.during +
+                                       case.after):
                 problems.append("mailbox changed although the journal "
                                 "header was not written")
             if not killed and size_of(path + ".pop3d") != 0:
                 problems.append("session file not emptied after the failed "
                                 "journal write (%d bytes)" %
                                 size_of(path + ".pop3d"))
-    for m in case.after:
-        locked_append(env, path, m.raw())
+    if where is None:
+        for m in case.after:
+            locked_append(env, path, m.raw())
     if state == "applied":
         problems += recovered(env, path, case.kept + case.during,
                               case.deleted, case.after, exact=True)
@@ -411,6 +442,24 @@ def fault_case(env, paths, case, trace, name, how, n, where, title):
                               case.deleted, case.after)
     remove_mailbox(path)
     return R.problems(problems, title)
+
+
+def after_fault(env, path, case, state):
+    """The session is dead, or gone after an I/O error; its lock helper
+    completes the update and then removes the dot-lock. An MDA (fcntl +
+    dot-lock, as Debian's) delivers the case's mail as soon as it can, or,
+    without mail, the file is read as soon as the dot-lock is gone: either
+    way it must be consistent."""
+    if case.after:
+        for m in case.after:
+            locked_append(env, path, m.raw())
+    elif not harness.wait_gone(path + ".lock"):
+        return ["MAILBOX.lock left behind by the lock helper"]
+    if state == "untouched":
+        return raw_file(path, case.current + case.during, [], case.after,
+                        exact=True)
+    return raw_file(path, case.kept + case.during, case.deleted, case.after,
+                    exact=state == "applied")
 
 
 KILLS = [(name, "signal=SIGKILL") for name in SYSCALLS]
@@ -508,20 +557,34 @@ def part_errors(env, paths):
                   k=BIG_SPREAD)
 
 
-def crash_state(env, paths, case, name, n):
-    """A mailbox left by a session killed at the n-th call of name, plus
-    the case's mail appended after the crash."""
-    path = paths.path()
+def crash_state(env, paths, case, name, n, path=None):
+    """A mailbox left by a session killed at the n-th call of name with its
+    lock helper (a crash of the machine: nobody completed the update, the
+    dot-lock made before the reboot is still there), plus the case's mail
+    appended after the crash. Root only (see kill_helper_at_recovery)."""
+    path = path or paths.path()
+    tracers = []
     reply, rc, s, problem = run_update(env, case, path, harness.strace_prefix(
-        "%s:signal=SIGKILL:when=%d" % (name, n)))
+        "%s:signal=SIGKILL:when=%d" % (name, n)),
+        logged_in=lambda s: tracers.append(s.kill_helper_at_recovery()))
+    helper_killed = False
+    for t in tracers:
+        if t is not None:
+            t.wait(timeout=30)
+            helper_killed = os.path.exists(path + ".lock")
+    if helper_killed:
+        harness.age_before_boot(path + ".lock")
     for m in case.after:
         locked_append(env, path, m.raw())
-    return path, rc == -signal.SIGKILL
+    return path, rc == -signal.SIGKILL and helper_killed
 
 
 def part_recovery_faults(env, paths):
     section("faults during recovery (the next session completing a "
             "journal)")
+    if not env.root:
+        R.note("not run: it kills the lock helper too, which needs root")
+        return
     # killed at the first pwrite to the mailbox: the journal is published,
     # the mailbox untouched; mail arrives, so recovery must adopt it
     tag = "rc"
@@ -593,6 +656,9 @@ def part_recovery_faults(env, paths):
 
 def part_identical_redelivery(env, paths):
     section("mail identical to the deleted tail, delivered after a crash")
+    if not env.root:
+        R.note("not run: it kills the lock helper too, which needs root")
+        return
     # journal_recover() tells whether the mailbox was already truncated
     # by hashing [base + length, old_size): if those bytes still hash to
     # stale_hash, it assumes the truncation did not happen and truncates
@@ -640,6 +706,11 @@ def part_editor_after_crash(env, paths):
     if not R.problems(bad, "editor after crash: fault-free run"):
         return
     first_mbox = trace.first_mailbox_write()
+    mua_after_helper(env, paths, case, first_mbox)
+    if not env.root:
+        R.note("not run after a crash of session and helper: killing the "
+               "helper needs root")
+        return
     edits = [("adds Status: RO to every message", edit_status),
              ("deletes message 3", lambda d: serialize(parse(d)[:2] +
                                                      parse(d)[3:]))]
@@ -684,6 +755,37 @@ def part_editor_after_crash(env, paths):
         R.problems(problems, "killed after the journal was published, then "
                    "an MUA %s; the next session must leave no garbage" % what,
                    quiet=False)
+
+
+def mua_after_helper(env, paths, case, n):
+    """Only the session is killed, after the journal was published: an MUA
+    that deletes message 3 as soon as the locks let it must find the
+    update completed (a consistent file, message 1 gone) and no journal
+    left for the next session to drop."""
+    path = paths.path()
+    reply, rc, s, problem = run_update(env, case, path, harness.strace_prefix(
+        "pwrite64:signal=SIGKILL:when=%d" % n))
+    seen = []
+
+    def mua(data):
+        seen.append(data)
+        return serialize(parse(data)[:2] + parse(data)[3:])
+
+    locked_rewrite(env, path, mua)
+    problems = [problem] if problem else []
+    if rc != -signal.SIGKILL:
+        problems.append("the session was not killed (exit %s)" % rc)
+    problems += raw_file_bytes(seen[0], case.kept, [], [], exact=True)
+    if size_of(path + ".pop3d") != 0:
+        problems.append("a journal is left for the next session to drop")
+    left = case.kept[:2] + case.kept[3:]
+    if not problems:
+        problems += recovered(env, path, left, [], [], exact=True)
+    remove_mailbox(path)
+    R.stats["cases"] += 1
+    R.problems(problems, "killed after the journal was published; an MUA "
+               "deletes message 3 as soon as the dot-lock goes: it finds "
+               "the update done, nothing is dropped", quiet=False)
 
 
 def part_group_kill(env, paths):
@@ -739,12 +841,14 @@ def part_group_kill(env, paths):
         midway += not done
         stale_lock = os.path.exists(path + ".lock")
         if stale_lock:
-            # The lock helper died too, so nobody removes the dot-lock; like
-            # every dot-lock of a crashed program it is broken once stale.
-            # Age it so that pop3d (DOTLOCK_STALE, 300 s) breaks it.
+            # The lock helper died too, so nobody removes the dot-lock, as
+            # after a power loss: pop3d --recover at boot breaks a dot-lock
+            # made before the boot and completes the update.
             stale += 1
-            old = time.time() - 600
-            os.utime(path + ".lock", (old, old))
+            harness.age_before_boot(path + ".lock")
+            problems += recover_tool(env, path, c.kept + c.during, c.deleted)
+        else:
+            problems += raw_file(path, c.kept + c.during, c.deleted, [])
         for m in c.after:
             locked_append(env, path, m.raw())
         problems += recovered(env, path, c.kept + c.during, c.deleted,
@@ -759,6 +863,73 @@ def part_group_kill(env, paths):
     R.note("%d of %d kills landed before QUIT's reply; %d left a stale "
            "MAILBOX.lock (the lock helper was killed too)" %
            (midway, iterations, stale))
+
+
+def recover_tool(env, path, kept, deleted, exact=False):
+    """pop3d --recover, twice (the second finds nothing to do); then the
+    raw file must be consistent, without dot-lock or journal."""
+    if not env.root:
+        return []
+    problems = []
+    for i in range(2):
+        rc, out = harness.recover_run(env)
+        if rc != 0 or (i == 1 and " 0 interrupted updates" not in out):
+            problems.append("pop3d --recover (run %d): exit %d: %s" %
+                            (i + 1, rc, out.strip()[-300:]))
+    if os.path.exists(path + ".lock"):
+        problems.append("MAILBOX.lock left by pop3d --recover")
+    if size_of(path + ".pop3d") > 0:
+        problems.append("journal left by pop3d --recover")
+    return problems + raw_file(path, kept, deleted, [], exact)
+
+
+def part_recover(env, paths):
+    section("pop3d --recover after the session and its lock helper died "
+            "(a power loss)")
+    if not env.root:
+        R.note("not run: killing the lock helper at a chosen point needs "
+               "root")
+        return
+    msgs = [make_msg("rv-%d" % i, 400 + 150 * i) for i in range(5)]
+    case = Case("alternate", msgs, [0, 2])
+    trace, bad = count_run(env, case, paths)
+    if not R.problems(bad, "recover: fault-free run"):
+        return
+    for name in SYSCALLS:
+        for n in spread(trace.count(name), 3):
+            where = trace.index(name, n)
+            state = expected_state(trace, where, True)
+            path, killed = crash_state(env, paths, case, name, n)
+            problems = [] if killed else ["session and helper not killed"]
+            kept = case.current if state == "untouched" else case.kept
+            dele = [] if state == "untouched" else case.deleted
+            problems += recover_tool(env, path, kept, dele,
+                                     exact=state != "either")
+            problems += recovered(env, path, kept, dele, [],
+                                  exact=state != "either")
+            remove_mailbox(path)
+            R.stats["cases"] += 1
+            R.stats["kill points"] += 1
+            R.problems(problems, "session and helper killed at %s #%d [%s], "
+                       "then pop3d --recover, then a login" %
+                       (name, n, trace.describe(where)), quiet=False)
+    # a journal that no longer fits: the mailbox rewritten by a program
+    # that broke the stale dot-lock; --recover must drop it, not apply it
+    path, killed = crash_state(env, paths, case, "pwrite64",
+                               trace.first_mailbox_write())
+    locked_rewrite(env, path, edit_remove2)
+    edited = parse(read(path))
+    problems = recover_tool(env, path, edited, [], exact=True)
+    problems += recovered(env, path, edited, [], [], exact=True)
+    remove_mailbox(path)
+    R.problems(problems, "a journal that no longer fits: pop3d --recover "
+               "drops it and leaves the file as the other program wrote it",
+               quiet=False)
+    tmpl = os.path.join(env.tmp, "%u", "mbox")
+    r = subprocess.run([env.pop3d, "--recover", "-m", tmpl],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    R.check(r.returncode == 78, "pop3d --recover refuses a template whose "
+            "directory depends on the user (exit 78)", repr(r))
 
 
 def part_full_disk(env, paths):
@@ -852,19 +1023,9 @@ def full_disk_tests(env, paths, mnt):
     trace, bad = count_run(env, case, paths)    # elsewhere: same syscalls
     if not R.problems(bad, "full disk during recovery: fault-free run"):
         return
-    env.write_mailbox(path, case.original())
-    s = Session(env, path, harness.strace_prefix(
-        "pwrite64:signal=SIGKILL:when=%d" % trace.first_mailbox_write()))
-    try:
-        s.login_ok()
-        s.dele(1)
-        s.quit()
-    except (EOFError, harness.ProtocolError, OSError):
-        pass
-    rc = s.close()
-    problems = [] if rc == -signal.SIGKILL else ["not killed: exit %s" % rc]
-    for m in case.after:
-        locked_append(env, path, m.raw())
+    path, killed = crash_state(env, paths, case, "pwrite64",
+                               trace.first_mailbox_write(), path)
+    problems = [] if killed else ["session and helper not killed"]
     crashed = read(path)
     filler = fill(mnt, 64 * 1024)
     s = Session(env, path)
@@ -1394,6 +1555,7 @@ def main():
                  ("editor_crash", lambda: part_editor_after_crash(env,
                                                                   paths)),
                  ("group_kill", lambda: part_group_kill(env, paths)),
+                 ("recover", lambda: part_recover(env, paths)),
                  ("full_disk", lambda: part_full_disk(env, paths)),
                  ("concurrency", lambda: part_concurrency(env, paths)),
                  ("in_use", lambda: part_in_use(env, paths)),
@@ -1433,6 +1595,10 @@ def main():
     print("  messages lost: %d, altered or garbage: %d (must be 0); deleted "
           "messages that came back after a fault: %d" % (
               st["lost"], st["altered"], st["came back"]))
+    print("  raw file before the next login (%d checks): lost %d, garbled "
+          "%d, duplicated %d (must be 0)" % (
+              st["raw checks"], st["raw lost"], st["raw garbled"],
+              st["raw duplicated"]))
     print("  time: %.0f s" % (time.monotonic() - T0))
     print("%d passed, %d failed" % (R.passed, R.failed))
     return 0 if R.failed == 0 and R.passed > 0 else 1

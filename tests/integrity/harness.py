@@ -121,7 +121,12 @@ def strace_prefix(inject=None, output="/dev/null"):
     # session's system call filter (sandbox.c) sees and does not allow:
     # getpid, which it allows and which has no effect, stands in instead;
     # the session gets the injected error all the same.
-    cmd = ["strace", "-f", "-qq", "-o", output, "-e", "trace=" + STRACE_SET]
+    # Only a counting run follows the forks (to check that every call of
+    # UPDATE is the session's): an injected kill must not also hit the
+    # lock helper, which completes the update once the session is gone.
+    follow = ["-f"] if output != "/dev/null" else []
+    cmd = ["strace"] + follow + ["-qq", "-o", output, "-e",
+                                 "trace=" + STRACE_SET]
     if inject:
         if ":error=" in inject:
             inject += ":syscall=getpid"
@@ -245,6 +250,41 @@ class Session:
             self.kill_group()
             return self.proc.wait(timeout=10)
 
+    def session_pid(self):
+        """pop3d's own process (strace's child when run under strace)."""
+        if os.path.basename(self.env.pop3d) == comm(self.proc.pid):
+            return self.proc.pid
+        kids = children(self.proc.pid)
+        return kids[0] if kids else None
+
+    def helper_pid(self):
+        """The lock helper: the session's child once it is logged in."""
+        pid = self.session_pid()
+        kids = children(pid) if pid else []
+        return kids[0] if len(kids) == 1 else None
+
+    def kill_helper_at_recovery(self):
+        """Makes the lock helper die (kill -9) at its second fstat from
+        now: the first is dprintf's as it makes the dot-lock at QUIT, the
+        second begins its work after the session's death. That leaves what
+        a crash of the whole machine leaves. Needs root (the helper is not
+        dumpable). Returns the strace process, or None."""
+        pid = self.helper_pid()
+        if pid is None or os.geteuid() != 0:
+            return None
+        tracer = subprocess.Popen(
+            ["strace", "-qq", "-o", "/dev/null", "-p", str(pid), "-e",
+             "trace=newfstatat,fstat", "-e",
+             "inject=newfstatat,fstat:signal=SIGKILL:when=2"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if tracer_of(pid) not in (None, 0):
+                return tracer
+            time.sleep(0.01)
+        tracer.kill()
+        tracer.wait()
+        return None
+
     def kill_group(self):
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -258,6 +298,67 @@ class Session:
         except OSError:
             return ""
         return " | ".join(lines[-n:])
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def tracer_of(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def wait_gone(path, timeout=30):
+    """Waits until path does not exist (a dot-lock removed); whether it
+    went."""
+    deadline = time.monotonic() + timeout
+    while os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def boot_time():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("btime "):
+                return int(line.split()[1])
+    return 0
+
+
+def age_before_boot(path):
+    """Makes a dot-lock look as if a crash before this boot left it (and
+    older than the 5 minutes after which MDAs break it)."""
+    old = min(boot_time() - 60, time.time() - 600)
+    os.utime(path, (old, old))
+
+
+def recover_run(env):
+    """pop3d --recover over the test spool: (exit status, output)."""
+    r = subprocess.run([env.pop3d, "--recover", "-d", "-m",
+                        os.path.join(env.mail, "%u")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return r.returncode, r.stdout.decode(errors="replace")
 
 
 def locked_append(env, path, data, rng=random):
