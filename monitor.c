@@ -250,20 +250,31 @@ pad_failure(const struct timespec *began)
 	} while (rc == EINTR);
 }
 
+/* Seconds on a clock that no change of the wall clock moves. */
+static time_t
+monotonic_seconds(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
 /* Waits for the next message from the child until the deadline. */
 static ssize_t
 next_request(int chan, time_t deadline, unsigned char *buf)
 {
 	struct pollfd pfd;
-	time_t left = deadline - time(NULL);
+	time_t left;
 	int n;
 
-	if (left <= 0) {
-		return -1;
-	}
 	pfd.fd = chan;
 	pfd.events = POLLIN;
 	do {
+		left = deadline - monotonic_seconds();
+		if (left <= 0) {
+			return -1;
+		}
 		n = poll(&pfd, 1, (int)left * 1000);
 	} while (n == -1 && errno == EINTR);
 	if (n <= 0) {
@@ -361,7 +372,7 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 	struct priv_auth a;
 	struct timespec began;
 	enum priv_verdict v;
-	time_t deadline = time(NULL) + PRELOGIN_MAX;
+	time_t deadline = monotonic_seconds() + PRELOGIN_MAX;
 	unsigned int failures = 0;
 	ssize_t n;
 
