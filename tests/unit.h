@@ -23,6 +23,7 @@ Suite	*log_suite(void);
 Suite	*mailbox_suite(void);
 Suite	*mbox_suite(void);
 Suite	*priv_suite(void);
+Suite	*privsep_suite(void);
 Suite	*proto_suite(void);
 Suite	*proxy_suite(void);
 Suite	*sasl_suite(void);
