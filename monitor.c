@@ -219,6 +219,12 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 		    res == AUTH_OK ? "uid 0" : w.why);
 		return PV_FAIL;
 	}
+	if (w.acct.gid == 0) {
+		/* A mailbox in root's group is a misconfiguration. */
+		log_msg(LOG_ERR, "primary group 0 refused: cannot serve "
+		    "user=%s, ip=[%s]", name, p->peer);
+		return PV_DENIED;
+	}
 	if (geteuid() != 0 && w.acct.uid != geteuid()) {
 		log_msg(LOG_ERR, "not started as root: cannot serve user=%s, "
 		    "ip=[%s]", name, p->peer);

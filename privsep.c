@@ -33,7 +33,11 @@ verify_ids(uid_t uid, gid_t gid)
 		errno = EPERM;
 		log_fatal("credentials did not change");
 	}
-	if (uid != 0 && (setuid(0) != -1 || setgid(0) != -1)) {
+	/*
+	 * setgid() to its own gid succeeds without privilege: the probe is
+	 * a gid the process does not have.
+	 */
+	if (uid != 0 && (setuid(0) != -1 || setgid(gid == 0 ? 1 : 0) != -1)) {
 		errno = EPERM;
 		log_fatal("root privileges could be regained");
 	}

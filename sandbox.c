@@ -32,29 +32,40 @@
 
 #ifndef POP3D_NO_SANDBOX
 
-/* A system call, allowed always or when one argument matches. */
+/* A system call, allowed always or when up to two arguments match. */
 struct rule {
 	int			 nr;
 	uint32_t		 action;
-	unsigned int		 nargs;	/* 0 or 1 */
-	struct scmp_arg_cmp	 arg;
+	unsigned int		 nargs;	/* 0 to 2 */
+	struct scmp_arg_cmp	 arg[2];
 };
 
-#define ANY(call) \
-	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 0, { 0, SCMP_CMP_EQ, 0, 0 } }
 /* int arguments: only their 32 bits count. */
+#define INT_EQ(i, v)	{ i, SCMP_CMP_MASKED_EQ, 0xffffffff, v }
+
+#define ANY(call) \
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 0, { INT_EQ(0, 0) } }
 #define ARG_IS(call, i, v) \
-	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
-	    { i, SCMP_CMP_MASKED_EQ, 0xffffffff, v } }
+	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, { INT_EQ(i, v) } }
 #define ARG_HAS(call, i, bits) \
 	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
-	    { i, SCMP_CMP_MASKED_EQ, bits, bits } }
+	    { { i, SCMP_CMP_MASKED_EQ, bits, bits } } }
 #define ARG_LACKS(call, i, bits) \
 	{ SCMP_SYS(call), SCMP_ACT_ALLOW, 1, \
-	    { i, SCMP_CMP_MASKED_EQ, bits, 0 } }
+	    { { i, SCMP_CMP_MASKED_EQ, bits, 0 } } }
 /* Not allowed, but answered with an error rather than SIGSYS. */
 #define FAILS(call, err) \
-	{ SCMP_SYS(call), SCMP_ACT_ERRNO(err), 0, { 0, SCMP_CMP_EQ, 0, 0 } }
+	{ SCMP_SYS(call), SCMP_ACT_ERRNO(err), 0, { INT_EQ(0, 0) } }
+
+/*
+ * syslog(3)'s socket when it reconnects to /dev/log (after a syslogd
+ * restart, or every line while there is no syslogd): AF_UNIX of the type
+ * /dev/log had when log.c opened it, SOCK_DGRAM unless syslogd listens on
+ * a stream socket.
+ */
+#define SYSLOG_SOCKET(action, type) \
+	{ SCMP_SYS(socket), action, 2, \
+	    { INT_EQ(0, AF_UNIX), INT_EQ(1, (type) | SOCK_CLOEXEC) } }
 
 /* Every filtered process: its descriptors, memory, syslog, the end. */
 static const struct rule common_rules[] = {
@@ -75,11 +86,13 @@ static const struct rule common_rules[] = {
 	ANY(madvise),
 
 	/*
-	 * syslog(3): glibc reconnects to /dev/log after a syslogd restart;
-	 * LOG_PID asks for the pid every time.
+	 * syslog(3) on the socket log.c opened before chroot; LOG_PID asks
+	 * for the pid every time. No stream socket, which could reach any
+	 * listener of the abstract namespace (chroot does not hide it): a
+	 * log line is lost, in the rare setup where /dev/log is one, rather
+	 * than the process.
 	 */
-	ARG_IS(socket, 0, AF_UNIX),
-	ANY(connect),
+	SYSLOG_SOCKET(SCMP_ACT_ERRNO(EACCES), SOCK_STREAM),
 	ANY(sendto),		/* also io.c: send() to a client socket */
 	ANY(getpid),
 	ANY(clock_gettime),	/* where the vDSO falls back to the kernel */
@@ -87,7 +100,8 @@ static const struct rule common_rules[] = {
 	/*
 	 * A signal, a stop and continue, the end; abort() (a failed
 	 * fortify or stack check) still dies of SIGABRT, and restores
-	 * SIGABRT's default action first if it must.
+	 * SIGABRT's default action first if it must (its tgkill(2) is
+	 * allowed by add_self_abort()).
 	 */
 	ANY(rt_sigreturn),
 	ANY(restart_syscall),
@@ -95,7 +109,6 @@ static const struct rule common_rules[] = {
 	ANY(exit),
 	ANY(exit_group),
 	ANY(gettid),
-	ARG_IS(tgkill, 2, SIGABRT),
 	ANY(rt_sigaction),
 };
 
@@ -110,6 +123,10 @@ static const struct rule session_rules[] = {
 	ANY(pread64),
 	ANY(pwrite64),
 	ANY(geteuid),		/* the mailbox must be the user's */
+
+	/* syslog(3) reaches /dev/log again after a syslogd restart. */
+	SYSLOG_SOCKET(SCMP_ACT_ALLOW, SOCK_DGRAM),
+	ANY(connect),
 
 	/* Locks: fcntl on the mailbox, OFD on the session file. */
 	ARG_IS(fcntl, 1, F_GETLK),
@@ -143,11 +160,13 @@ static const struct rule session_rules[] = {
 
 /*
  * The pre-login child, chrooted: the client, and its channel to the
- * monitor (credentials out, a verdict back).
+ * monitor (credentials out, a verdict back). /dev/log is out of its
+ * reach: syslog(3) may not make a socket to try again.
  */
 static const struct rule prelogin_rules[] = {
 	ANY(sendmsg),
 	ANY(recvfrom),
+	SYSLOG_SOCKET(SCMP_ACT_ERRNO(EACCES), SOCK_DGRAM),
 };
 
 /*
@@ -217,12 +236,28 @@ add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
 
 	for (i = 0; i < n; i++) {
 		rc = seccomp_rule_add_array(ctx, r[i].action, r[i].nr,
-		    r[i].nargs, &r[i].arg);
+		    r[i].nargs, r[i].arg);
 		if (rc < 0) {
 			return rc;
 		}
 	}
 	return 0;
+}
+
+/*
+ * abort() signals this process, and no other: every pre-login child is
+ * the same privsep user, and may not end another connection's login. The
+ * process has one thread, whose id is the pid.
+ */
+static int
+add_self_abort(scmp_filter_ctx ctx)
+{
+	uint32_t self = (uint32_t)getpid();
+
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 3,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff, self),
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, self),
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffff, SIGABRT));
 }
 
 #ifdef POP3D_SANDBOX_PROBE
@@ -258,6 +293,15 @@ probe(const char *stage)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	} else if (strcmp(what, "fork") == 0) {
 		fork();
+	} else if (strcmp(what, "abort") == 0) {
+		abort();	/* allowed: it must die of SIGABRT */
+	} else if (strcmp(what, "tgkill-other-process") == 0) {
+		/* Above PID_MAX_LIMIT: no process to hurt if it got through. */
+		syscall(SYS_tgkill, 1 << 22, 1 << 22, SIGABRT);
+	} else if (strcmp(what, "unix-stream-socket") == 0 &&
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) == -1) {
+		/* syslog(3)'s form only fails; any other form kills. */
+		socket(AF_UNIX, SOCK_STREAM, 0);
 	}
 	_exit(70);
 }
@@ -305,6 +349,9 @@ install(const char *stage, const struct rule *own, size_t n)
 	    SCMP_ACT_KILL_PROCESS);
 	if (rc == 0) {
 		rc = add_rules(ctx, common_rules, NRULES(common_rules));
+	}
+	if (rc == 0) {
+		rc = add_self_abort(ctx);
 	}
 	if (rc == 0) {
 		rc = add_rules(ctx, own, n);

@@ -172,6 +172,59 @@ START_TEST(test_spool_group)
 }
 END_TEST
 
+/*
+ * The passwd file with the user's primary group made 0 (root's), as
+ * another file that the session reads instead (this process only).
+ */
+static void
+use_passwd_with_gid0(void)
+{
+	char from[64], path[PATH_MAX], *text, *at;
+	size_t len;
+	FILE *f;
+
+	snprintf(from, sizeof(from), ":%u:%u:pop3d test user:",
+	    (unsigned)W.uid, (unsigned)W.gid);
+	text = slurp(W.passwd_file, &len);
+	at = strstr(text, from);
+	ck_assert_ptr_nonnull(at);
+	snprintf(path, sizeof(path), "%s/passwd-gid0", W.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%.*s:%u:0:pop3d test user:%s", (int)(at - text), text,
+	    (unsigned)W.uid, at + strlen(from));
+	ck_assert_int_eq(fclose(f), 0);
+	free(text);
+	ck_assert_uint_lt(strlen(path), sizeof(W.passwd_file));
+	memcpy(W.passwd_file, path, strlen(path) + 1);
+}
+
+/*
+ * An account whose primary group is root's, password right: refused with
+ * [SYS/PERM] and a log line that says why, before any session (it was
+ * dropped without a reply, exit 71: the check that root could not be
+ * regained took setgid() to its own gid 0 for a way back).
+ */
+START_TEST(test_gid0_account_refused)
+{
+	struct session *s;
+
+	mailbox_put(sample, 1, "\n");
+	use_passwd_with_gid0();
+	s = session_start(0, NULL);
+	greet(s);
+	send_line(s, "USER %s", W.user);
+	expect_prefix(s, "+OK");
+	send_line(s, "PASS %s", PASSWORD);
+	expect_prefix(s, "-ERR [SYS/PERM] ");
+	expect_eof(s);
+	ck_assert_int_eq(session_wait(s), 0);
+	expect_log(s, "primary group 0 refused");
+	session_free(s);
+	expect_mailbox_msgs(sample, 1, "\n");
+}
+END_TEST
+
 /* The descriptors of a process, sorted out. */
 struct fd_census {
 	int	 sockets;	/* besides 0 and 1 */
@@ -317,6 +370,7 @@ privilege_suite(void)
 	tc = test_case("processes");
 	tcase_add_loop_test(tc, test_session_credentials, 0, 2);
 	tcase_add_test(tc, test_spool_group);
+	tcase_add_test(tc, test_gid0_account_refused);
 	fds = test_case("descriptors");
 	tcase_set_tags(fds, TAG_UNWRAPPED);
 	tcase_add_test(fds, test_prelogin_child_confined);

@@ -99,6 +99,7 @@ END_TEST
  */
 static const char *const forbidden[] = {
 	"execve", "socket", "open-write", "mmap-exec", "fork",
+	"tgkill-other-process", "unix-stream-socket",
 #ifndef SANDBOX_SANITIZED
 	"open-read"
 #endif
@@ -152,6 +153,35 @@ START_TEST(test_prelogin_forbidden_call)
 	snprintf(want, sizeof(want), "pre-login child killed by signal %d",
 	    SIGSYS);
 	expect_log(s, want);
+	session_free(s);
+}
+END_TEST
+
+/*
+ * abort() (a failed fortify or stack check) still ends either process
+ * with SIGABRT, though tgkill(2) reaches no other process.
+ */
+START_TEST(test_abort_still_allowed)
+{
+	struct session *s;
+	char want[64];
+
+	mailbox_put(sample, 1, "\n");
+	s = probe_start(_i == 0 ? "prelogin" : "session", "abort");
+	if (_i == 0) {
+		expect_eof(s);
+		ck_assert_int_eq(session_wait(s), 0);
+		snprintf(want, sizeof(want), "pre-login child killed by "
+		    "signal %d", SIGABRT);
+		expect_log(s, want);
+	} else {
+		greet(s);
+		send_line(s, "USER %s", W.user);
+		expect_prefix(s, "+OK");
+		send_line(s, "PASS %s", PASSWORD);
+		expect_eof(s);
+		ck_assert_int_eq(session_wait(s), 128 + SIGABRT);
+	}
 	session_free(s);
 }
 END_TEST
@@ -249,6 +279,7 @@ sandbox_suite(void)
 	    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
 	tcase_add_loop_test(tc, test_prelogin_forbidden_call, 0,
 	    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
+	tcase_add_loop_test(tc, test_abort_still_allowed, 0, 2);
 	tcase_add_test(tc, test_seccomp_refused_around);
 	tcase_add_test(tc, test_probe_build_serves);
 	tcase_add_test(tc, test_no_probe_in_pop3d);

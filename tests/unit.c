@@ -14,6 +14,7 @@ static Suite *(*const suites[])(void) = {
 	mbox_suite,
 	top_suite,
 	priv_suite,
+	privsep_suite,
 	log_suite,
 	mailbox_suite,
 	auth_suite,

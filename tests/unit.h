@@ -24,6 +24,7 @@ Suite	*mailbox_suite(void);
 Suite	*mbox_suite(void);
 Suite	*monitor_suite(void);
 Suite	*priv_suite(void);
+Suite	*privsep_suite(void);
 Suite	*proto_suite(void);
 Suite	*proxy_suite(void);
 Suite	*sasl_suite(void);
