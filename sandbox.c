@@ -194,6 +194,10 @@ static const struct rule lockd_rules[] = {
 	ARG_IS(fcntl, 1, F_SETLK),
 	ANY(clock_nanosleep),
 	ANY(sysinfo),
+
+	/* syslog(3) reaches /dev/log again after a syslogd restart. */
+	SYSLOG_SOCKET(SCMP_ACT_ALLOW, SOCK_DGRAM),
+	ANY(connect),
 };
 
 #ifdef SANDBOX_SANITIZED
