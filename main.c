@@ -225,7 +225,7 @@ parse_options(struct config *cfg, int argc, char **argv)
  * What the checks at start find, before any protocol byte: said once in
  * the log and once on stderr, which a superserver puts in its journal.
  */
-static void
+static void __attribute__((format(printf, 2, 0)))
 config_say(int prio, const char *fmt, va_list ap)
 {
 	char text[512];
