@@ -41,6 +41,7 @@ sys.path.insert(0, HERE)
 
 from integrity.harness import PASSWORD, Env  # noqa: E402
 from integrity.mbox import make_msg, serialize, wire  # noqa: E402
+from integrity.tally import check, summary  # noqa: E402
 
 TIMEOUT = 3             # -t for the write tests
 GRACE = 4               # seconds past a limit that a session may take to end
@@ -49,20 +50,6 @@ PROXY_TIMEOUT = 5       # params.h
 BYTE_EVERY = 1.5        # the slow client's pace
 BIG = 5 * 1024 * 1024   # the message nobody reads
 
-LOCK = threading.Lock()
-COUNT = {"passed": 0, "failed": 0}
-
-
-def check(cond, name, detail=""):
-    with LOCK:
-        if cond:
-            COUNT["passed"] += 1
-            print("ok - " + name, flush=True)
-        else:
-            COUNT["failed"] += 1
-            print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-                  flush=True)
-    return cond
 
 
 class Client:
@@ -441,8 +428,7 @@ def main():
             slow.join()
     finally:
         env.cleanup()
-    print("%d passed, %d failed" % (COUNT["passed"], COUNT["failed"]))
-    return 0 if COUNT["failed"] == 0 and COUNT["passed"] > 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -4,20 +4,25 @@ found) for each check, and the closing line "N passed, M failed".
 """
 
 import os
+import threading
 
 from .harness import Env
 
 COUNT = {"passed": 0, "failed": 0}
+LOCK = threading.Lock()    # parts may check from several threads
 
 
 def check(cond, name, detail=""):
-    if cond:
-        COUNT["passed"] += 1
-        print("ok - " + name, flush=True)
-    else:
-        COUNT["failed"] += 1
-        print("FAIL - %s%s" % (name, "\n    " + detail if detail else ""),
-              flush=True)
+    """Counts and prints one check; returns cond."""
+    with LOCK:
+        if cond:
+            COUNT["passed"] += 1
+            print("ok - " + name, flush=True)
+        else:
+            COUNT["failed"] += 1
+            print("FAIL - %s%s" % (name, "\n    " + detail if detail
+                                    else ""), flush=True)
+    return cond
 
 
 def summary():
