@@ -42,6 +42,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "params.h"
 
 #define SLOT_SIZE	512
 #define DATA_OFF	(2 * SLOT_SIZE)
@@ -406,8 +407,22 @@ valid_head(const unsigned char *slot, struct head *hd)
 	memcpy(hd, slot, sizeof(*hd));
 	return memcmp(hd->magic, MAGIC, sizeof(hd->magic)) == 0 &&
 	    hd->self_hash == head_hash(hd) && hd->seq > 0 &&
-	    (hd->phase == COPYING || hd->phase == IN_PLACE) &&
-	    hd->base + hd->length < hd->old_size;
+	    (hd->phase == COPYING || hd->phase == IN_PLACE);
+}
+
+/*
+ * Whether hd can describe this journal: its data lies in it, its old size
+ * within what pop3d serves, and no sum wraps. The session file is the
+ * user's to write: a header that cannot be true is refused before a byte
+ * it names is read.
+ */
+static int
+head_fits(const struct head *hd, off_t jsize)
+{
+	return hd->old_size <= (uint64_t)MAILBOX_BYTES_MAX &&
+	    hd->length < hd->old_size &&
+	    hd->base < hd->old_size - hd->length &&
+	    jsize >= DATA_OFF && hd->length <= (uint64_t)(jsize - DATA_OFF);
 }
 
 /* The newest valid header, or -1 if none is (nothing was published). */
@@ -534,9 +549,6 @@ recover_in_place(int mfd, int jfd, struct head *hd, off_t size,
 {
 	int intact, marked;
 
-	if (size < new_end(hd)) {
-		return drop(jfd, "the mailbox is shorter than the update left it");
-	}
 	if (range_is(mfd, (off_t)hd->base, (off_t)hd->length, hd->data_hash,
 	    buf, buflen, &intact) == -1 ||
 	    mark_present(mfd, hd, size, &marked) == -1) {
@@ -562,11 +574,13 @@ journal_recover(int mfd, int jfd, journal_digest_fn *digest, void *ctx,
 	struct head hd, id;
 	struct stat st;
 	uint64_t prefix;
+	off_t jsize;
 	int ok;
 
 	if (fstat(jfd, &st) == -1 || st.st_size == 0) {
 		return 0;
 	}
+	jsize = st.st_size;
 	if (newest_head(jfd, &hd) == -1) {
 		log_msg(LOG_NOTICE, "discarding an unfinished journal; the "
 		    "mailbox was not touched");
@@ -577,6 +591,12 @@ journal_recover(int mfd, int jfd, journal_digest_fn *digest, void *ctx,
 	}
 	if (id.dev != hd.dev || id.ino != hd.ino) {
 		return drop(jfd, "the mailbox was replaced");
+	}
+	if (!head_fits(&hd, jsize)) {
+		return drop(jfd, "its header cannot be true");
+	}
+	if (st.st_size < new_end(&hd)) {
+		return drop(jfd, "the mailbox is too short for the update");
 	}
 	if (range_is(jfd, DATA_OFF, (off_t)hd.length, hd.data_hash, buf,
 	    buflen, &ok) == -1 || !ok) {

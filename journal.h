@@ -50,7 +50,9 @@ enum journal_result journal_rewrite(int, int, off_t, const struct region *,
 
 /*
  * Completes a rewrite a crash interrupted, if jfd holds one; a journal
- * that no longer fits the mailbox is dropped (deleted messages then stay).
+ * that no longer fits the mailbox, or whose header cannot be true (its
+ * lengths beyond the journal's size or MAILBOX_BYTES_MAX), is dropped
+ * before anything it names is read (deleted messages then stay).
  * 0 when done or nothing was to do; -1 with errno when it cannot be done
  * now (the journal is kept).
  */

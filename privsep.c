@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -179,6 +180,8 @@ start_lockd(const struct account *a, const char *path)
 int
 recover_as_owner(const struct account *a, const char *path)
 {
+	char shown[4 * NAME_MAX + 1];
+	const char *base;
 	pid_t pid;
 	int status;
 
@@ -195,5 +198,17 @@ recover_as_owner(const struct account *a, const char *path)
 			return -1;
 		}
 	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		return 0;
+	}
+	/* the spool's own path as is, the name in it (a user's) escaped */
+	base = strrchr(path, '/');
+	base = base == NULL ? path : base + 1;
+	log_escape(shown, sizeof(shown), (const unsigned char *)base,
+	    strlen(base));
+	log_msg(LOG_ERR, "recover: the recovery of %.*s%s %s %d",
+	    (int)(base - path), path, shown, WIFSIGNALED(status) ?
+	    "was killed by signal" : "ended with exit status",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return -1;
 }

@@ -30,12 +30,15 @@ struct tally {
 	unsigned int	 failed;	/* children that could not finish */
 };
 
+enum entry_kind { NOTHING, LEFT_ALONE, WORK };
+
 /*
  * Work for a child: a journal in the session file, or a dot-lock beside
  * it (a crash between two updates leaves one: removed when made before
- * the boot). Mailbox and session file must be plain files of one owner.
+ * the boot). Mailbox and session file must be plain files of one owner;
+ * else the entry is left alone.
  */
-static int
+static enum entry_kind
 needs_child(int dirfd, const char *name, const char *journal,
     struct stat *mst, int *inflight)
 {
@@ -44,23 +47,20 @@ needs_child(int dirfd, const char *name, const char *journal,
 
 	if (fstatat(dirfd, journal, &jst, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(jst.st_mode)) {
-		return 0;
+		return NOTHING;
 	}
 	*inflight = jst.st_size > 0;
 	if (!*inflight && (snprintf(lock, sizeof(lock), "%s.lock", name) >=
 	    (int)sizeof(lock) || fstatat(dirfd, lock, &lst,
 	    AT_SYMLINK_NOFOLLOW) == -1)) {
-		return 0;
+		return NOTHING;
 	}
 	if (fstatat(dirfd, name, mst, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(mst->st_mode) || mst->st_uid != jst.st_uid ||
 	    mst->st_uid == 0) {
-		log_msg(LOG_WARNING, "recover: %s left alone: no plain "
-		    "mailbox %s of the same owner (not root) beside it",
-		    journal, name);
-		return 0;
+		return LEFT_ALONE;
 	}
-	return 1;
+	return WORK;
 }
 
 /*
@@ -81,8 +81,9 @@ static void
 recover_entry(int dirfd, const char *dir, const char *entry,
     struct tally *t)
 {
-	char name[NAME_MAX + 1], path[PATH_MAX];
+	char name[NAME_MAX + 1], path[PATH_MAX], shown[4 * NAME_MAX + 1];
 	size_t len = strlen(entry), slen = strlen(SUFFIX);
+	enum entry_kind kind;
 	struct account a;
 	struct stat st;
 	int inflight;
@@ -91,17 +92,28 @@ recover_entry(int dirfd, const char *dir, const char *entry,
 		return;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(len - slen), entry);
-	if (!needs_child(dirfd, name, entry, &st, &inflight)) {
+	kind = needs_child(dirfd, name, entry, &st, &inflight);
+	if (kind == NOTHING) {
 		return;
 	}
+	/* the spool may be 1777: a name can hold any byte but '/' */
+	log_escape(shown, sizeof(shown), (const unsigned char *)name,
+	    strlen(name));
 	t->found += (unsigned int)inflight;
+	if (kind == LEFT_ALONE) {
+		log_msg(inflight ? LOG_ERR : LOG_WARNING, "recover: %s/%s%s "
+		    "left alone: no plain mailbox of the same owner (not root) "
+		    "beside it", dir, shown, SUFFIX);
+		t->failed += (unsigned int)inflight;
+		return;
+	}
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path)) {
 		t->failed++;
 		return;
 	}
 	owner_of(&st, &a);
-	log_msg(LOG_NOTICE, "recover: %s (uid %lu)%s", path,
+	log_msg(LOG_NOTICE, "recover: %s/%s (uid %lu)%s", dir, shown,
 	    (unsigned long)a.uid, inflight ? ", an interrupted update" : "");
 	if (recover_as_owner(&a, path) == -1) {
 		t->failed++;

@@ -10,6 +10,7 @@
 static Suite *(*const suites[])(void) = {
 	proto_suite,
 	io_suite,
+	journal_suite,
 	body_suite,
 	mbox_suite,
 	top_suite,

@@ -19,6 +19,7 @@ Suite	*apop_suite(void);
 Suite	*auth_suite(void);
 Suite	*body_suite(void);
 Suite	*io_suite(void);
+Suite	*journal_suite(void);
 Suite	*log_suite(void);
 Suite	*mailbox_suite(void);
 Suite	*mbox_suite(void);
