@@ -102,6 +102,7 @@ disk_revive(void)
 struct index {
 	struct msg	*msgs;
 	size_t		 count;
+	off_t		 end;		/* the file's length */
 };
 
 /* mbox.c in one call, as the model of what a session must list. */
@@ -113,6 +114,7 @@ index_of(const unsigned char *data, size_t len, struct index *ix)
 	CHECK(s != NULL);
 	CHECK(mbox_scan(s, data, len, 0, 1) == (ssize_t)len);
 	ix->msgs = mbox_scan_finish(s, (off_t)len, &ix->count);
+	ix->end = (off_t)len;
 	CHECK(ix->msgs != NULL || ix->count == 0);
 	mbox_scan_free(s);
 }
@@ -192,37 +194,92 @@ mark_deleted(struct mailbox *mb, const unsigned char *bits)
 	}
 }
 
+/* How many of msgs[0..count) have the content hash of m; the last in *at. */
+static size_t
+copies(const struct msg *msgs, size_t count, const struct msg *m, size_t *at)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < count; i++) {
+		if (memcmp(msgs[i].hash, m->hash, sizeof(m->hash)) == 0) {
+			*at = i;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * The message of now that is the listed message i at its listed place:
+ * same start, same content, same region. now->count if none.
+ */
+static size_t
+model_still_at(const struct mailbox *mb, const struct index *now, size_t i)
+{
+	const struct msg *m = &mb->msgs[i];
+	size_t j;
+
+	for (j = 0; j < now->count; j++) {
+		if (now->msgs[j].from == m->from) {
+			break;
+		}
+	}
+	if (j == now->count || !same_message(&now->msgs[j], m) ||
+	    region_end(now->msgs, now->count, j, now->end) !=
+	    region_end(mb->msgs, mb->count, i, mb->end)) {
+		return now->count;
+	}
+	return j;
+}
+
+/*
+ * Which message of now the update must remove for the deleted listed
+ * message i, as mailbox.h documents it (now->count: none, it is counted
+ * as unmatched and kept): content found once in the listing and once now
+ * is that message wherever it is; copies only while every listed copy is
+ * still at its place.
+ */
+static size_t
+model_match(const struct mailbox *mb, const struct index *now, size_t i)
+{
+	const struct msg *m = &mb->msgs[i];
+	size_t k, at = 0, n_mine, n_found;
+
+	n_mine = copies(mb->msgs, mb->count, m, &at);
+	n_found = copies(now->msgs, now->count, m, &at);
+	if (n_found == 0) {
+		return now->count;
+	}
+	if (n_mine == 1 && n_found == 1) {
+		return at;
+	}
+	for (k = 0; k < mb->count; k++) {
+		if (memcmp(mb->msgs[k].hash, m->hash, sizeof(m->hash)) == 0 &&
+		    model_still_at(mb, now, k) == now->count) {
+			return now->count;
+		}
+	}
+	return model_still_at(mb, now, i);
+}
+
 /*
  * Which messages of the mailbox as it is now (with what was appended) the
- * update must remove, as mailbox.h documents it: a deleted message still
- * at its place, unchanged; else the one with the same content hash and
- * copy number; else none (it is counted as unmatched and kept).
+ * update must remove; the deleted ones it cannot identify are counted.
  */
 static unsigned char *
 model_removal(const struct mailbox *mb, const struct index *now,
     size_t *unmatched)
 {
 	unsigned char *gone = calloc(now->count + 1, 1);
-	const struct msg *m;
 	size_t i, j;
 
 	CHECK(gone != NULL);
 	*unmatched = 0;
 	for (i = 0; i < mb->count; i++) {
-		m = &mb->msgs[i];
-		if (!m->deleted) {
+		if (!mb->msgs[i].deleted) {
 			continue;
 		}
-		if (i < now->count && same_message(m, &now->msgs[i])) {
-			gone[i] = 1;
-			continue;
-		}
-		for (j = 0; j < now->count; j++) {
-			if (memcmp(now->msgs[j].hash, m->hash,
-			    sizeof(m->hash)) == 0 && now->msgs[j].dup == m->dup) {
-				break;
-			}
-		}
+		j = model_match(mb, now, i);
 		if (j < now->count) {
 			gone[j] = 1;
 		} else {
