@@ -36,6 +36,7 @@ halt() {
 			sleep 1
 			_i=$((_i + 1))
 		done
+		# shellcheck disable=SC2034 # read by the caller
 		kill -0 "$nspawn" 2>/dev/null || halted=yes
 	fi
 	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
