@@ -24,10 +24,10 @@ skip() {
 work=""
 nspawn=""
 leader=""
-# finish: on every exit the container stops, then tests/lib.sh's clean_up
-# removes the copy ($tmp) and counts an early stop as a failure.
-finish() {
-	_exit=$?
+# halt: the container powers off (killed after 30 s); $halted is "yes"
+# when it went by itself. The copy stays: boot boots it again.
+halt() {
+	halted=no
 	if [ -n "$leader" ]; then
 		timeout 10 nsenter -t "$leader" -a systemctl poweroff \
 			>/dev/null 2>&1
@@ -36,11 +36,21 @@ finish() {
 			sleep 1
 			_i=$((_i + 1))
 		done
+		# shellcheck disable=SC2034 # read by the caller
+		kill -0 "$nspawn" 2>/dev/null || halted=yes
 	fi
 	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
 		kill -KILL "$nspawn" 2>/dev/null
 	fi
 	wait 2>/dev/null
+	leader=""
+	nspawn=""
+}
+# finish: on every exit the container stops, then tests/lib.sh's clean_up
+# removes the copy ($tmp) and counts an early stop as a failure.
+finish() {
+	_exit=$?
+	halt
 	# shellcheck disable=SC2034 # clean_up (tests/lib.sh) removes $tmp
 	tmp=$work
 	# clean_up reports the status the script exited with.
