@@ -129,7 +129,8 @@ start_helper(void)
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
 		close(fds[0]);
-		lockd_serve(fds[1], path_of("mbox", 0));
+		lockd_serve(fds[1], path_of("mbox", 0),
+		    lockd_directory(path_of("mbox", 0)));
 	}
 	close(fds[1]);
 	helpers[nhelpers].pid = pid;
