@@ -1,7 +1,9 @@
 /*
  * The lock helper (see lockd.h). Runs as the user, with the spool's group
  * when the spool needs it and nothing else; it reads one-byte requests
- * from the session and acts only on the one mailbox it was started for.
+ * from the session and acts only on the one mailbox it was started for,
+ * in the directory root reached for it (lockd_directory()), and only once
+ * the session showed that its own walk reached that same directory.
  * When the session is gone, it looks at the session file: a journal there
  * is an update the session did not finish (killed while the helper held
  * the dot-lock for it, or given up after an I/O error), which the helper
@@ -47,8 +49,9 @@ struct helper {
 	int		 opened;	/* the session asked for its file */
 };
 
+/* One byte on the channel, with the descriptor fd unless it is -1. */
 static int
-send_answer(int chan, char answer, int fd)
+send_byte(int chan, char byte, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct msghdr mh;
@@ -56,7 +59,7 @@ send_answer(int chan, char answer, int fd)
 	struct iovec iov;
 
 	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = &answer;
+	iov.iov_base = &byte;
 	iov.iov_len = 1;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -71,6 +74,39 @@ send_answer(int chan, char answer, int fd)
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
 	return sendmsg(chan, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/*
+ * One byte from the channel, and the descriptor sent with it (*fd, else
+ * -1); what recvmsg() returns.
+ */
+static ssize_t
+recv_byte(int chan, char *byte, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	ssize_t n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do {
+		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
+	    cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	}
+	return n;
 }
 
 /* The session file must be a plain file of ours that nobody else links. */
@@ -124,57 +160,72 @@ take_dotlock(struct helper *h)
 	return ANS_ERROR;
 }
 
+/*
+ * The session sends the directory its own walk reached, as the user:
+ * the helper works for it only if that is the helper's own. Otherwise a
+ * path changed between the two walks would have the session serve one
+ * mailbox while its locks and journal went to another directory.
+ */
+static int
+same_directory(const struct helper *h, int sent)
+{
+	struct stat mine, theirs;
+
+	if (sent == -1 || fstat(sent, &theirs) == -1 ||
+	    fstat(h->dirfd, &mine) == -1 ||
+	    mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino) {
+		log_msg(LOG_ERR, "lock helper: the session reached another "
+		    "directory than %s's", h->base);
+		return 0;
+	}
+	return 1;
+}
+
+/* Nothing is made before the session proved its directory. */
 static void
-serve_one(struct helper *h, char req)
+serve_one(struct helper *h, char req, int sent)
 {
 	int fd;
 
 	switch (req) {
 	case REQ_SESSION:
-		fd = open_session_file(h);
-		send_answer(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
+		fd = same_directory(h, sent) ? open_session_file(h) : -1;
+		send_byte(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
 		if (fd != -1) {
 			h->opened = 1;
 			close(fd);
 		}
 		break;
 	case REQ_LOCK:
-		send_answer(h->chan, h->locked ? ANS_ERROR : take_dotlock(h),
-		    -1);
+		send_byte(h->chan, h->locked || !h->opened ? ANS_ERROR :
+		    take_dotlock(h), -1);
 		break;
 	case REQ_UNLOCK:
 		if (h->locked) {
 			dotlock_remove(h->dirfd, h->base);
 			h->locked = 0;
 		}
-		send_answer(h->chan, ANS_OK, -1);
+		send_byte(h->chan, ANS_OK, -1);
 		break;
 	default:
-		send_answer(h->chan, ANS_ERROR, -1);
+		send_byte(h->chan, ANS_ERROR, -1);
 		break;
 	}
 }
 
-static int
-open_directory(struct helper *h, const char *path)
+int
+lockd_directory(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	size_t n;
+	const char *problem;
+	int dirfd;
 
-	if (slash == NULL || slash[1] == '\0' ||
-	    strlen(slash + 1) >= sizeof(h->base)) {
-		return -1;
+	if (mailbox_dir(path, &dirfd, &problem) != MBX_OK) {
+		log_msg(LOG_ERR, "lock helper: %s: %s", path, problem);
+	} else if (dirfd == -1) {
+		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
+		    path);
 	}
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= sizeof(dir)) {
-		return -1;
-	}
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	snprintf(h->base, sizeof(h->base), "%s", slash + 1);
-	h->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return h->dirfd == -1 ? -1 : 0;
+	return dirfd;
 }
 
 /* For the helper's own use: the dot-lock, waiting a bounded time. */
@@ -248,15 +299,18 @@ finish_and_unlock(struct helper *h)
 	return rc;
 }
 
-/* The mailbox's directory, then the helper's own system call filter. */
+/* The mailbox's name, then the helper's own system call filter. */
 static void
-start(struct helper *h, int chan, const char *path)
+start(struct helper *h, int chan, const char *path, int dirfd)
 {
+	const char *slash = strrchr(path, '/');
+
 	memset(h, 0, sizeof(*h));
 	h->chan = chan;
-	if (open_directory(h, path) == -1) {
-		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
-		    path);
+	h->dirfd = dirfd;
+	if (dirfd == -1 || slash == NULL ||
+	    snprintf(h->base, sizeof(h->base), "%s", slash + 1) >=
+	    (int)sizeof(h->base)) {
 		_exit(1);
 	}
 	/* syslog(3) stamps lines with local time: the zone, read beforehand */
@@ -282,23 +336,19 @@ ignore_stop_signals(void)
 }
 
 void
-lockd_serve(int chan, const char *path)
+lockd_serve(int chan, const char *path, int dirfd)
 {
 	struct helper h;
 	char req;
-	ssize_t n;
+	int sent;
 
 	ignore_stop_signals();
-	start(&h, chan, path);
-	for (;;) {
-		n = recv(chan, &req, 1, 0);
-		if (n == -1 && errno == EINTR) {
-			continue;
+	start(&h, chan, path, dirfd);
+	while (recv_byte(chan, &req, &sent) == 1) {
+		serve_one(&h, req, sent);
+		if (sent != -1) {
+			close(sent);
 		}
-		if (n != 1) {
-			break;
-		}
-		serve_one(&h, req);
 	}
 	if (h.opened) {
 		_exit(finish_and_unlock(&h) == 0 ? 0 : 1);
@@ -310,54 +360,40 @@ lockd_serve(int chan, const char *path)
 }
 
 int
-lockd_recover(const char *path)
+lockd_recover(const char *path, int dirfd)
 {
 	struct helper h;
 
-	start(&h, -1, path);
+	start(&h, -1, path, dirfd);
 	dotlock_break_from_before_boot(h.dirfd, h.base);
 	return finish_and_unlock(&h);
 }
 
-static int
-ask(int chan, char req, int *fd)
+/* A request, with the descriptor out unless -1; the answer, *in its fd. */
+static char
+ask(int chan, char req, int out, int *in)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], answer = ANS_ERROR;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	struct iovec iov;
-	ssize_t n;
+	char answer = ANS_ERROR;
+	int fd;
 
-	if (send(chan, &req, 1, MSG_NOSIGNAL) != 1) {
+	if (send_byte(chan, req, out) == -1 ||
+	    recv_byte(chan, &answer, &fd) != 1) {
 		return ANS_ERROR;
 	}
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = &answer;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	do {
-		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
-	if (n != 1) {
-		return ANS_ERROR;
-	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (fd != NULL && cm != NULL && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if (in != NULL) {
+		*in = fd;
+	} else if (fd != -1) {
+		close(fd);
 	}
 	return answer;
 }
 
 int
-lockd_session_file(int chan)
+lockd_session_file(int chan, int dirfd)
 {
 	int fd = -1;
 
-	if (ask(chan, REQ_SESSION, &fd) != ANS_OK && fd != -1) {
+	if (ask(chan, REQ_SESSION, dirfd, &fd) != ANS_OK && fd != -1) {
 		close(fd);
 		fd = -1;
 	}
@@ -367,7 +403,7 @@ lockd_session_file(int chan)
 enum lock_status
 lockd_dotlock(int chan)
 {
-	switch (ask(chan, REQ_LOCK, NULL)) {
+	switch (ask(chan, REQ_LOCK, -1, NULL)) {
 	case ANS_OK:
 		return LOCK_OK;
 	case ANS_BUSY:
@@ -381,5 +417,5 @@ lockd_dotlock(int chan)
 void
 lockd_dotunlock(int chan)
 {
-	ask(chan, REQ_UNLOCK, NULL);
+	ask(chan, REQ_UNLOCK, -1, NULL);
 }

@@ -21,8 +21,19 @@
 #define LOCKD_SESSION_FLAGS \
 	(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
-/* Serves the session on chan for the mailbox at path; never returns. */
-void	lockd_serve(int, const char *) __attribute__((noreturn));
+/*
+ * The directory of the mailbox at path as the session reaches it
+ * (mailbox_dir()), for the helper: an O_PATH handle, or -1 (logged).
+ * Taken by root before the helper becomes the user, so that the group
+ * the helper gets is the one of the directory it works in (privsep.c).
+ */
+int	lockd_directory(const char *);
+
+/*
+ * Serves the session on chan for the mailbox at path, in dirfd (from
+ * lockd_directory()); never returns.
+ */
+void	lockd_serve(int, const char *, int) __attribute__((noreturn));
 
 /*
  * pop3d --recover, in a process with the helper's credentials: takes the
@@ -30,10 +41,13 @@ void	lockd_serve(int, const char *) __attribute__((noreturn));
  * removed first), completes an interrupted update as the helper does,
  * releases it. 0 when done or nothing was to do; -1 (logged) otherwise.
  */
-int	lockd_recover(const char *);
+int	lockd_recover(const char *, int);
 
-/* The session's side. */
-int	lockd_session_file(int);	/* an fd, or -1 */
+/*
+ * The session's side. The session file is given only to a session whose
+ * own walk (dirfd) reached the helper's directory: an fd, or -1.
+ */
+int	lockd_session_file(int, int);
 enum lock_status lockd_dotlock(int);
 void	lockd_dotunlock(int);
 

@@ -232,6 +232,25 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	return check_file(mb, &st, dir.st_gid);
 }
 
+enum mbx_status
+mailbox_dir(const char *path, int *dirfd, const char **problem)
+{
+	struct mailbox mb;
+	enum mbx_status s;
+	size_t name, n = strlen(path);
+
+	memset(&mb, 0, sizeof(mb));
+	*dirfd = -1;
+	if (n >= sizeof(mb.path)) {
+		s = refuse(&mb, MBX_PERM, "mailbox path too long");
+	} else {
+		memcpy(mb.path, path, n + 1);
+		s = open_dir(&mb, dirfd, &name);
+	}
+	*problem = mb.problem;
+	return s;
+}
+
 /* The directory handle stays: UPDATE checks the name still leads here. */
 static enum mbx_status
 open_file(struct mailbox *mb)
@@ -416,7 +435,7 @@ take_session_lock(struct mailbox *mb, int chan)
 {
 	struct flock fl;
 
-	mb->session_fd = lockd_session_file(chan);
+	mb->session_fd = lockd_session_file(chan, mb->dirfd);
 	if (mb->session_fd == -1) {
 		return refuse(mb, MBX_TEMP, "session file cannot be opened");
 	}

@@ -60,6 +60,15 @@ struct mailbox {
 int	mailbox_path(char *, size_t, const char *, const char *, const char *);
 
 /*
+ * The directory of the mailbox at path, reached from "/" one name at a
+ * time without following a symbolic link: the one rule, for every process
+ * that works in that directory (the session, the lock helper). *dirfd is
+ * an O_PATH handle, or -1 when a directory on the way is missing (MBX_OK)
+ * or on refusal (then *problem says why).
+ */
+enum mbx_status mailbox_dir(const char *, int *, const char **);
+
+/*
  * Opens and indexes the mailbox at path for the calling user; chan leads
  * to the lock helper; xuidl: honour X-UIDL headers (see mbox.h). A second
  * session on the same mailbox gets MBX_IN_USE at once; an update a crash

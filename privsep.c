@@ -107,41 +107,35 @@ become_user(const struct config *cfg, const struct account *a)
 /*
  * The lock helper may create files in the mailbox's directory: in a
  * group-writable spool (2775 root:mail) it gets that group, and nothing
- * else; the session itself never holds it.
+ * else; the session itself never holds it. The group is read from the
+ * handle the helper then works in (lockd_directory(): the session's walk,
+ * no symbolic link anywhere), so no link or rename can make it another
+ * directory's. Root walks, before the drop: a handle grants no access,
+ * and the helper serves only a session whose own walk, as the user,
+ * reached the same directory (lockd.c).
  */
-static gid_t
-spool_group(const char *path, gid_t fallback)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		return fallback;
-	}
-	slash[slash == dir] = '\0';
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_gid == 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != S_IWGRP) {
-		return fallback;
-	}
-	return st.st_gid;
-}
-
-static void
+static int
 become_lock_helper(const struct account *a, const char *path)
 {
-	gid_t gid;
+	int dirfd = lockd_directory(path);
+	struct stat st;
+	gid_t gid = a->gid;
 
-	if (geteuid() != 0) {
-		return;
+	if (dirfd == -1) {
+		_exit(1);
 	}
-	gid = spool_group(path, a->gid);
+	if (geteuid() != 0) {
+		return dirfd;
+	}
+	if (fstat(dirfd, &st) == 0 && st.st_gid != 0 &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == S_IWGRP) {
+		gid = st.st_gid;
+	}
 	if (setgroups(1, &gid) == -1) {
 		log_fatal("setgroups");
 	}
 	set_ids(a->uid, gid);
+	return dirfd;
 }
 
 pid_t
@@ -165,14 +159,14 @@ fork_joined(int *chan)
 int
 start_lockd(const struct account *a, const char *path)
 {
-	int chan;
+	int chan, dirfd;
 
 	if (fork_joined(&chan) == 0) {
-		become_lock_helper(a, path);
+		dirfd = become_lock_helper(a, path);
 		if (io_detach() == -1) {
 			_exit(1);
 		}
-		lockd_serve(chan, path);
+		lockd_serve(chan, path, dirfd);
 	}
 	return chan;
 }
@@ -190,8 +184,8 @@ recover_as_owner(const struct account *a, const char *path)
 		return -1;
 	}
 	if (pid == 0) {
-		become_lock_helper(a, path);
-		_exit(lockd_recover(path) == 0 ? 0 : 1);
+		_exit(lockd_recover(path, become_lock_helper(a, path)) == 0 ?
+		    0 : 1);
 	}
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {

@@ -138,6 +138,7 @@ static const struct rule session_rules[] = {
 	ANY(clock_nanosleep),	/* the pause between two lock attempts */
 	/* The lock helper answers a byte, and sends the session file. */
 	ANY(recvmsg),
+	ANY(sendmsg),		/* asks, with the directory reached */
 
 	/* UPDATE and its journal; signals are held meanwhile. */
 	ANY(ftruncate),
@@ -176,7 +177,7 @@ static const struct rule prelogin_rules[] = {
  * UPDATE, without getrandom: no new journal is begun).
  */
 static const struct rule lockd_rules[] = {
-	ANY(recvfrom),
+	ANY(recvmsg),
 	ANY(sendmsg),
 	ARG_IS(openat, 2, DOTLOCK_TMP_FLAGS),
 	ARG_IS(openat, 2, LOCKD_SESSION_FLAGS),

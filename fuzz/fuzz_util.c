@@ -129,7 +129,7 @@ fixture_keeper(int chan)
 	signal(SIGINT, SIG_IGN);
 	helper = fork();
 	if (helper == 0) {
-		lockd_serve(chan, fx.path);
+		lockd_serve(chan, fx.path, lockd_directory(fx.path));
 	}
 	close(chan);
 	if (helper != -1) {

@@ -129,7 +129,8 @@ start_helper(void)
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
 		close(fds[0]);
-		lockd_serve(fds[1], path_of("mbox", 0));
+		lockd_serve(fds[1], path_of("mbox", 0),
+		    lockd_directory(path_of("mbox", 0)));
 	}
 	close(fds[1]);
 	helpers[nhelpers].pid = pid;
@@ -368,6 +369,38 @@ START_TEST(test_open_refuses_symlinked_directory)
 	open_as(&mb, "./mbox", MBX_OK);
 	ck_assert_uint_eq(mb.count, 1);
 	mailbox_close(&mb);
+}
+END_TEST
+
+/*
+ * The lock helper's directory comes from the same walk (review 2, F4):
+ * no link on the way; and it makes nothing for a session whose own walk
+ * reached another directory.
+ */
+START_TEST(test_lockd_works_only_in_the_session_directory)
+{
+	struct stat st;
+	int chan, other, here, fd;
+
+	ck_assert_int_eq(make_symlinked_directory(), 0);
+	ck_assert_int_eq(lockd_directory(path_of("spool/mbox", 0)), -1);
+	chan = start_helper();
+	other = open("/", MAILBOX_DIR_FLAGS);
+	here = open(dir, MAILBOX_DIR_FLAGS);
+	ck_assert_int_ge(other, 0);
+	ck_assert_int_ge(here, 0);
+	ck_assert_int_eq(lockd_session_file(chan, other), -1);
+	ck_assert_int_eq(lockd_session_file(chan, -1), -1);
+	ck_assert_int_eq(lockd_dotlock(chan), LOCK_ERROR);
+	ck_assert_int_eq(lstat(path_of("mbox.pop3d", 0), &st), -1);
+	ck_assert_int_eq(lstat(path_of("mbox.lock", 0), &st), -1);
+	fd = lockd_session_file(chan, here);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(lockd_dotlock(chan), LOCK_OK);
+	lockd_dotunlock(chan);
+	close(fd);
+	close(other);
+	close(here);
 }
 END_TEST
 
@@ -1270,6 +1303,7 @@ mailbox_suite(void)
 	ADD_TESTS(open, test_open_missing_file_is_empty_maildrop,
 	    test_open_accepts_group_mail_mode,
 	    test_open_refuses_symlinked_directory,
+	    test_lockd_works_only_in_the_session_directory,
 	    test_open_second_session_is_in_use,
 	    test_open_respects_dotlock_of_another_program,
 	    test_open_breaks_stale_dotlock,
