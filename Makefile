@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pop3d: one hand-written Makefile for Debian; see README.md.
 
 PREFIX	?= /usr/local

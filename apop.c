@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * APOP secrets and digests. Runs as root in the monitor's worker; the
  * secrets file is plaintext-equivalent, so it is read whole, searched and

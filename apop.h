@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * APOP (RFC 1939 section 7), only when the administrator gives a file of
  * shared secrets. Runs as root, in the monitor's short-lived worker.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Password checks: PAM, or a passwd(5)-format file of crypt(3) hashes,
  * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Password checks: PAM, or a passwd(5)-format file of crypt(3) hashes.
  * Runs as root (or as the serving user when not started as root), in a

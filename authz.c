@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * AUTHORIZATION state (RFC 1939 section 4, RFC 5034, RFC 6856): USER,
  * PASS, APOP, AUTH PLAIN and LOGIN, UTF8, QUIT. Runs in the pre-login child,

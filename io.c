@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Line reader and reply writer for the client connection.
  * Runs unprivileged: in the pre-login child and in the user's session.

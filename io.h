@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Line reader and reply writer for the client connection.
  * Runs in every process that talks to the client: the unprivileged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Crash-safe in-place rewrite of a mailbox (see journal.h). Runs as the
  * user, under the mailbox locks.

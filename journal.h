@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Crash-safe rewriting of a mailbox in place. The new tail of the mailbox
  * is first written to the session file beside it and synced; only then is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Mailbox locking (Debian Policy 11.6, liblockfile's conventions): an
  * fcntl() write lock on the whole file, then "MAILBOX.lock" created by

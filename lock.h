@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Mailbox locking as Debian Policy 11.6 asks: fcntl() first, then an
  * NFS-safe dot-lock beside the mailbox; never waiting while holding one.

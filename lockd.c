@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The lock helper (see lockd.h). Runs as the user, with the spool's group
  * when the spool needs it and nothing else; it reads one-byte requests

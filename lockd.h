@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The lock helper: a small process that makes and removes the dot-lock
  * beside the mailbox and opens the session file (the lock that keeps a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Syslog (LOG_MAIL, ident "pop3d") and escaping of client-supplied text.
  * Used at every privilege level; the socket is opened before chroot.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Syslog (LOG_MAIL, ident "pop3d") and the escaping of client-supplied
  * text in log lines. Used at every privilege level.

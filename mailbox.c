@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The maildrop: open without following links, lock briefly, index,
  * serve message bytes, apply deletions at QUIT. Runs as the user.

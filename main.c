@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3d: one POP3 session (RFC 1939) on fd 0/1, then exit.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The mbox parser (mbox(5), "mboxo" as Debian's MDAs write it): finds
  * messages, their exact POP3 sizes and content hashes in one pass over

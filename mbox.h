@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The mbox parser: turns mailbox bytes into the message index (offsets,
  * exact POP3 sizes, content hashes) in one pass. Pure computation on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The monitor: root's part of the pre-login phase. It reads nothing from
  * the network; it receives credentials from the unprivileged child over

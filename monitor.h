@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The monitor: the root side of the pre-login phase. It waits for the
  * pre-login child's credentials, has them checked by a short-lived

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every limit pop3d enforces, each with the reason for its value.
  * Included by all files; defines nothing that runs.

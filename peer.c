@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The client's address: from the socket, else from the superserver's
  * environment. Runs as root before anything is read from the client.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The client's address for logs and PAM_RHOST. Runs as root before
  * anything is read from the client.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3d's protocol state machine (RFC 1939): the command tables of the
  * two states, the dispatcher, and each state from its first to its last

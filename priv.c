@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The channel between the pre-login child (unprivileged) and the monitor
  * (root). A SOCK_SEQPACKET socketpair keeps message boundaries, so each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Messages between the unprivileged pre-login child and the monitor that
  * runs as root: credentials one way, a verdict the other, and at login

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every credential change of pop3d: the pre-login child's drop into an
  * empty chroot as the privsep user, the session's irrevocable change to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every credential change of pop3d, each irrevocable and verified; a
  * failure ends the process (log_fatal).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * POP3 command lines: splitting, argument checks, reply helpers.
  * Runs unprivileged; every function takes (buf, len) and trusts no NUL.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * POP3 command lines: splitting, argument checks, reply helpers.
  * Pure functions over (buf, len); run unprivileged.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * PROXY protocol headers, v1 (text) and v2 (binary). Runs unprivileged, in
  * the pre-login child; (buf, len) in, nothing trusted beyond what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The PROXY protocol, versions 1 and 2 (HAProxy's proxy-protocol.txt):
  * the header a trusted proxy (stunnel, HAProxy) puts before the first byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3d --recover: at boot, before mail is delivered, completes the
  * updates that a power loss (or a lock helper that died with its session)

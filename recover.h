@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3d --recover (recover.c): completes, as each mailbox's owner, the
  * updates interrupted in the spool of the mailbox template. Runs as root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * System call filters (see sandbox.h). Installed in the pre-login child
  * (the privsep user) before it reads a byte from the client, and in the

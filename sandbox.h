@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * System call filters (seccomp, through libseccomp). Once the session is
  * the user for good it loses every system call that TRANSACTION and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict base64, SASL PLAIN and UTF-8 checks. Runs unprivileged, in the
  * pre-login child; every function takes (buf, len) and trusts no NUL.

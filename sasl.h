@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SASL pieces for AUTH (RFC 5034): strict base64 (RFC 4648 section 4),
  * the PLAIN message (RFC 4616) and a UTF-8 check (RFC 3629, for RFC 6856).

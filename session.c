@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TRANSACTION state (RFC 1939 section 5): the commands of a logged-in
  * session. Runs as the user, after every credential change is final.

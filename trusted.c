@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The rule for files the server trusts with credentials (trusted.h), as
  * sshd applies it to its own files. Runs at start in main() and at every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Files the server trusts with credentials (--passwd-file names the uid a
  * session becomes, --apop-secrets holds passwords): the one rule they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Large reads of the mailbox through bounded mmap() windows.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Large reads of the mailbox through bounded mmap() windows: the scanner
  * reads the page cache in place instead of having the kernel copy every

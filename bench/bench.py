@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """pop3d benchmark: pop3d against popa3d and Dovecot, with a physical reference.
 
     python3 bench/bench.py [--size=full|smoke] [--rounds=N] [--servers=LIST]

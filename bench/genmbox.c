@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * genmbox: writes a deterministic, realistic mbox (mboxo, as Debian's MDAs
  * write it) of COUNT messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * popbench: the benchmark's POP3 client. One scenario per run, against
  * 127.0.0.1:PORT; prints one line of key=value pairs (times in seconds)

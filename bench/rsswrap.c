@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsswrap: runs a command, waits for it, and appends to FILE the largest
  * resident set size of the command and of every descendant that was

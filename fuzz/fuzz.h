@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the fuzz targets share: a quiet log, a real mailbox file with one
  * lock helper per fuzzing process, a client that feeds bytes through

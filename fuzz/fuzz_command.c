@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_command: the protocol state machine of pop3d.c in both states,
  * with the real tables and the real dispatcher. The AUTHORIZATION state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_mailbox: mailbox.c on a real file: mailbox_open() with the lock
  * helper (lockd.c), RETR's retrieval of every message, twice (the second

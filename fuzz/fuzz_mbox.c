@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_mbox: the mbox parser (mbox.c: mbox_scan, mbox_scan_finish,
  * mbox_uidl, top_*) and the body writer (io.c: io_put_body) on a mailbox

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_priv: what the privileged side parses, against models of each
  * format: the monitor's messages from the pre-login child (priv.c:

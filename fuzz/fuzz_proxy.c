@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_proxy: proxy_parse() (proxy.c) on every prefix of the input, as
  * read_proxy_header() meets a header that arrives in pieces. The verdict

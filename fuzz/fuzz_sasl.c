@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sasl: sasl.c's pieces of AUTH against independent models: strict
  * base64 (RFC 4648 section 4: decoding is canonical, so what decodes

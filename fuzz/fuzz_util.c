@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the fuzz targets share (see fuzz.h). Not part of pop3d; runs as
  * whoever runs the fuzzer, which may be root: the mailbox fixture lives

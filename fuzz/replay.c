@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Replays inputs through a fuzz target without libFuzzer, for "make
  * check": every argument is a file or a directory whose files are run

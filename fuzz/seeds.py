@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Writes the seed corpus of every fuzz target into fuzz/corpus/<target>/.
 
 The seeds are committed; this script says how they were made and remakes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The world the integration tests run in: a temporary directory with the
  * mail directory, the privsep directory, nss_wrapper's account files, the

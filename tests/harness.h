@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Integration tests of pop3d: the real ./pop3d driven like a client over a
  * socketpair, with real mbox files in a temporary directory and real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Bytes for the integration tests: growing strings, mbox files composed
  * from messages, what RETR must send for a stored message, and byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A client's side of a POP3 session with the real pop3d: start it on a
  * socketpair, write commands, read replies with a deadline, and read

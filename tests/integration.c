@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Integration tests of pop3d: runs every suite against the real binary
  * (see harness.h), and here the command line, which needs no client.

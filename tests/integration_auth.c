@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The AUTHORIZATION state against the real server: greeting, CAPA, USER
  * and PASS through the passwd file and through PAM, the refusals and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The maildrop file against the real server: exact sizes and bytes for
  * the mbox shapes found on Debian, unique and stable UIDLs, files that

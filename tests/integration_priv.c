@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Privilege separation, seen on the live processes (root only): the
  * pre-login child is the privsep user inside the empty directory; the

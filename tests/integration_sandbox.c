@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The system call filters (sandbox.c), seen on the live processes and
  * proved by their effect: the pre-login child runs under seccomp with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SASL (RFC 5034: AUTH PLAIN and LOGIN) and UTF8 (RFC 6856) against the
  * real server: both forms of PLAIN, the LOGIN prompts, cancels, strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TRANSACTION and UPDATE states against the real server: the
  * commands, malformed arguments and lines, deletion at QUIT and only at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a client that leaves mail on the server keeps from session to
  * session, against the real server: UIDLs, sizes and bytes of a message

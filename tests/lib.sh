@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shell helpers shared by tests/t-*.sh and scripts/demo; source it, do not
 # run it. POSIX sh. Every wait here is bounded.
 # shellcheck shell=sh

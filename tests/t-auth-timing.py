@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 Every failed login takes the same time, and APOP runs the account checks
 a password login runs (issue 12, defects 3, 4 and 8).

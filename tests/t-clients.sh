@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end with real clients: curl and Python's poplib talk to pop3d
 # through a real superserver (systemd-socket-activate --inetd --accept, one
 # process per connection, as in production) on 127.0.0.1 and a random free

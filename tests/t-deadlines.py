@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 Time limits on the client, with the real pop3d (issue 12, defects 2 and 7):
 

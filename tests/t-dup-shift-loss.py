@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 dup_shift_loss: UPDATE never deletes a copy of a message that the client
 did not delete (README, "What pop3d guarantees").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fail2ban against pop3d's own log lines: pop3d -d writes its syslog lines
 # to stderr too; failed logins of every kind (USER/PASS, unknown user, AUTH
 # PLAIN, AUTH LOGIN, three in one connection), hostile user names that try

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end with the mail fetchers people run: fetchmail, getmail6, Perl's
 # Net::POP3 and Python's poplib fetch a maildrop with every edge (dot lines,
 # ">From " lines, multipart, 300 KB, UTF-8 in a header, two byte-identical

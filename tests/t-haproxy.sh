@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Scale-out end to end: HAProxy (examples/haproxy/haproxy.cfg, run in the
 # foreground) on 127.0.0.1 in front of two pop3d "hosts": two
 # systemd-socket-activate launchers on 127.0.0.2 and 127.0.0.3, both with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make install / make uninstall into a DESTDIR: the tree (files, modes, the
 # ExecStart= written for PREFIX), systemd-analyze verify on the installed
 # units, the installed manual page free of groff warnings, an existing PAM

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 Data-integrity tests of pop3d's mailbox handling (README "The mailbox",
 journal.h). The promise under test: a kill -9 at any instant, ENOSPC or EIO

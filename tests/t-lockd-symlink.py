@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 lockd_symlink: the lock helper works only in the directory the session's
 own walk reached, which no symbolic link leads to (pop3d.8, -m; mailbox.h,

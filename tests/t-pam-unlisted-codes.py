@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 PAM return codes outside the usual few (review 1, F5): before the fix
 they became an unpadded, uncounted, unlogged "-ERR [SYS/TEMP]".

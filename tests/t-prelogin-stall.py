@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 A write that fails before login ends the connection (review 2, F2).
 

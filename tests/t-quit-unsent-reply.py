@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 quit_behind_unsent_retr: a QUIT pipelined behind a RETR whose reply the
 client never received must not reach UPDATE (README, "What pop3d

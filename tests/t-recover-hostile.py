@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 recover_hostile: pop3d --recover over a spool whose session files users
 write (review 3). The defects it guards:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 rename_over: a mailbox replaced by rename during the session is not
 updated through the old file (README, "What pop3d guarantees": +OK to

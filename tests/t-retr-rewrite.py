@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 retr_foreign_rewrite: RETR and TOP never send bytes other than the listed
 message followed by the final "." (README, "What pop3d guarantees").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SASL with real clients: curl (AUTH PLAIN with and without an initial
 # response, AUTH LOGIN with and without one, authzid) and Perl's Net::POP3
 # (auth() through Authen::SASL, PLAIN and LOGIN; login() for USER/PASS)

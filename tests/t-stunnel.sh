@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end over TLS: stunnel in front of pop3d on 127.0.0.1 and random
 # free ports, with configurations made from examples/stunnel/*.conf by
 # replacing only ports, paths and the account stunnel runs as:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pop3d under the superservers it is deployed with, on 127.0.0.1 and free
 # ports, with real curl sessions:
 #  1. systemd-socket-activate --inetd --accept (what pop3d.socket does):

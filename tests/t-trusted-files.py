@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """
 The files pop3d trusts with credentials, --passwd-file and --apop-secrets
 (trusted.h, pop3d.8): the same rule at start and at every open. Each check

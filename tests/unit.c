@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Runs every unit suite of pop3d. Exit status 0 only if all tests pass.
  * CK_FORK=no runs them in one process (for valgrind); CK_RUN_SUITE,

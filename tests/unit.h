@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of pop3d (Check). Each tests/unit_*.c file holds the tests
  * of one part of the server and exports one suite; tests/unit.c runs them

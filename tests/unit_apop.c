@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apop.c: the secrets file's lines, the MD5 digest of RFC 1939's own
  * example, APOP-only accounts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: one line of a passwd(5)-format file, as the passwd-file check
  * reads it, the line iterator, and APOP's account checks against a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io.c: multi-line reply bodies (RFC 1939 section 3): CRLF line ends and
  * byte-stuffing, whatever pieces the message arrives in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Test doubles shared by the unit suites: read(2) and write(2) fakes for
  * struct io that follow a plan (short transfers, EINTR, EAGAIN, errors)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io.c: the line reader and the buffered writer, through injected read
  * and write functions that deliver and accept bytes in awkward pieces.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of journal.c: recovery of a session file a user wrote by
  * hand (review 3, F2). The header below is journal.c's on-disk layout.

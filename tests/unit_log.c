@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: escaping of client-supplied text for log lines that fail2ban
  * reads ("LOGIN FAILED, user=NAME, ip=[ADDR]").

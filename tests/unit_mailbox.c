@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailbox.c: the path template, and real mailbox files in a temporary
  * directory, each session with its own lock helper (lockd.c) forked as

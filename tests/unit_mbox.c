@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mbox.c: the index of a mailbox built in memory and fed to mbox_scan()
  * the way mailbox.c feeds it, with buffers of every size: message count,

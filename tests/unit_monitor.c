@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * monitor.c: the real monitor_run() against a fake pre-login child that
  * sends what a compromised child could send. The monitor is the policy

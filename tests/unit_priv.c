@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * priv.c: the messages between the pre-login child and the monitor, the
  * parser the monitor trusts, and the real SOCK_SEQPACKET channel.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privsep.c, as root (elsewhere the suite is empty): become_user() makes
  * a child process the account for good and lives on, whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.c: command-line splitting, number parsing, reply formatting.
  */

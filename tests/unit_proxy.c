@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy.c: PROXY protocol v1 and v2 headers, whole, cut short at every
  * byte, and malformed; peer.c's address lists.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sasl.c: strict base64, SASL PLAIN messages, UTF-8 validation; and the
  * X-UIDL values mbox.c collects for --x-uidl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mbox.c: TOP n k (RFC 1939 section 7), the header, the blank line and
  * k body lines, with the message handed over in pieces cut anywhere.

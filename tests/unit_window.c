@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * window.c: mapped windows read what pread() reads at any offset, and a
  * file truncated under a window costs the caller its data (zeros, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Compares what a mail client stored with what pop3d had to send.
 
 Usage: fetch-compare.py LABEL KIND WHERE EXPECT-DIR NAME...

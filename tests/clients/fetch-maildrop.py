@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The maildrop of tests/t-fetch-clients.sh and what clients must get.
 
 Usage: fetch-maildrop.py DIR. Writes into DIR:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Perl's Net::POP3 against pop3d, for tests/t-fetch-clients.sh.
 # Usage: perl fetch-netpop3.pl PORT APOP-PORT TMP PASSWORD SECRET
 # PORT serves dave (USER/PASS), APOP-PORT (--apop-secrets) carol (APOP

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Python's poplib and APOP against pop3d, for tests/t-fetch-clients.sh.
 
 Usage: fetch-poplib.py PORT APOP-PORT TMP PASSWORD SECRET

@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: ISC
 """Helper modules of tests/t-integrity.py (standard library only)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 Running pop3d for the integrity tests: the accounts and directories it
 needs (as root or as a normal user), one POP3 session over a socketpair,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 mbox as pop3d reads it (README "The mailbox", mbox.c): a message starts
 after a line beginning "From " that opens the file or follows an empty

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 What a test part prints: a line "ok - NAME" or "FAIL - NAME" (and what was
 found) for each check, and the closing line "N passed, M failed".

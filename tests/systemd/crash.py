@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Run by tests/systemd/run inside the container, as root:
 #   crash.py USER PASSWORD        leaves /var/mail/USER as a power loss
 #                                 during an UPDATE leaves it

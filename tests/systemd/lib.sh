@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shell helpers of tests/systemd/run and tests/systemd/deb: a copy of the
 # cached Debian 12 root (tests/systemd/mkroot), prepared offline, then
 # booted under systemd-nspawn with a private network. Source it after
