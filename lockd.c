@@ -84,10 +84,13 @@ send_byte(int chan, char byte, int fd)
 static ssize_t
 recv_byte(int chan, char *byte, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	/* Room for several: whatever arrives is ours to close. */
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	int got[4], n_got = 0, i;
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	struct iovec iov;
+	size_t k;
 	ssize_t n;
 
 	*fd = -1;
@@ -101,11 +104,23 @@ recv_byte(int chan, char *byte, int *fd)
 	do {
 		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
-	cm = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
-	    cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL;
+	    cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			continue;
+		}
+		for (k = 0; CMSG_LEN((k + 1) * sizeof(int)) <= cm->cmsg_len &&
+		    n_got < 4; k++) {
+			memcpy(&got[n_got++], CMSG_DATA(cm) + k * sizeof(int),
+			    sizeof(int));
+		}
+	}
+	if (n == 1 && n_got == 1 && !(mh.msg_flags & MSG_CTRUNC)) {
+		*fd = got[0];
+		return n;
+	}
+	for (i = 0; i < n_got; i++) {
+		close(got[i]);
 	}
 	return n;
 }

@@ -215,16 +215,15 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 		    "user=%s, ip=[%s]", w.why, name, p->peer);
 		return PV_TEMPFAIL;
 	}
-	if (res != AUTH_OK || w.acct.uid == 0) {
-		log_failure(p, name, a->method,
-		    res == AUTH_OK ? "uid 0" : w.why);
+	/*
+	 * uid 0, and gid 0 (a mailbox in root's group is a misconfiguration),
+	 * are refused as a wrong password is: the reply must not tell that
+	 * the password was right.
+	 */
+	if (res != AUTH_OK || w.acct.uid == 0 || w.acct.gid == 0) {
+		log_failure(p, name, a->method, res != AUTH_OK ? w.why :
+		    w.acct.uid == 0 ? "uid 0" : "primary group 0 refused");
 		return PV_FAIL;
-	}
-	if (w.acct.gid == 0) {
-		/* A mailbox in root's group is a misconfiguration. */
-		log_msg(LOG_ERR, "primary group 0 refused: cannot serve "
-		    "user=%s, ip=[%s]", name, p->peer);
-		return PV_DENIED;
 	}
 	if (geteuid() != 0 && w.acct.uid != geteuid()) {
 		log_msg(LOG_ERR, "not started as root: cannot serve user=%s, "

@@ -201,9 +201,9 @@ use_passwd_with_gid0(void)
 }
 
 /*
- * An account whose primary group is root's, password right: refused with
- * [SYS/PERM] and a log line that says why, before any session (it was
- * dropped without a reply, exit 71: the check that root could not be
+ * An account whose primary group is root's, password right: refused as a
+ * wrong password is, the reason in the debug line, before any session (it
+ * was dropped without a reply, exit 71: the check that root could not be
  * regained took setgid() to its own gid 0 for a way back).
  */
 START_TEST(test_gid0_account_refused)
@@ -217,9 +217,12 @@ START_TEST(test_gid0_account_refused)
 	send_line(s, "USER %s", W.user);
 	expect_prefix(s, "+OK");
 	send_line(s, "PASS %s", PASSWORD);
-	expect_prefix(s, "-ERR [SYS/PERM] ");
+	expect_prefix(s, "-ERR [AUTH] ");
+	send_line(s, "QUIT");
+	expect_prefix(s, "+OK");
 	expect_eof(s);
 	ck_assert_int_eq(session_wait(s), 0);
+	expect_log(s, "LOGIN FAILED, user=");
 	expect_log(s, "primary group 0 refused");
 	session_free(s);
 	expect_mailbox_msgs(sample, 1, "\n");
