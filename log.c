@@ -28,11 +28,19 @@ log_open(int to_stderr)
 void
 log_msg(int prio, const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list ap;
+	size_t i;
 
 	va_start(ap, fmt);
-	vsyslog(prio, fmt, ap);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	for (i = 0; line[i] != '\0'; i++) {
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
+			line[i] = '?';
+		}
+	}
+	syslog(prio, "%s", line);
 }
 
 void

@@ -12,7 +12,14 @@
 /* Room for a user name escaped by log_escape(). */
 #define LOG_NAME_MAX	(4 * 128 + 1)
 
+/* A log line at most: more than any line pop3d makes, with two names. */
+#define LOG_LINE_MAX	2048
+
 void	log_open(int);
+/*
+ * One line, with every control byte of it (a line break in a file name,
+ * say) written as '?', so that no text in it can start a forged line.
+ */
 void	log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /* A system call the process cannot go on without failed: logs, exits 71. */

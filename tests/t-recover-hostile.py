@@ -94,6 +94,23 @@ def names_escaped_in_log(env):
           "exit %d: %s" % (rc, out))
 
 
+def child_names_not_raw_in_log(env):
+    """The recovery child's own lines (lock.c, lockd.c): review 4, F2."""
+    d = spool(env, "f5b", 0o1777)
+    name = "y\npop3d[1]: LOGIN FAILED, user=z, ip=[10.7.7.7]"
+    put(os.path.join(d, name), MBOX, env.uid, env.gid)
+    put(os.path.join(d, name + ".pop3d"), b"", env.uid, env.gid)
+    lock = os.path.join(d, name + ".lock")
+    put(lock, b"1\n", env.uid, env.gid)
+    os.utime(lock, (946684800, 946684800))
+    rc, out = recover(env, d)
+    forged = [line for line in out.splitlines()
+              if line.startswith("pop3d[1]")]
+    check(not forged and not os.path.exists(lock),
+          "child_names_not_raw_in_log: the stale lock goes, no forged line",
+          "exit %d: %s" % (rc, out))
+
+
 def failed_child_logged(env):
     d = spool(env, "f1", 0o755)
     box = os.path.join(d, "alice")
@@ -115,6 +132,7 @@ def main():
     try:
         left_alone_counts_failed(env)
         names_escaped_in_log(env)
+        child_names_not_raw_in_log(env)
         failed_child_logged(env)
     finally:
         env.cleanup()
