@@ -140,6 +140,8 @@ passwd_parse_line(const char *line, size_t len, struct account *acct,
 	if (parse_id(&f[2], &uid) == -1 || parse_id(&f[3], &gid) == -1) {
 		return -1;
 	}
+	/* Whole, unused bytes too: the account is copied across processes. */
+	memset(acct, 0, sizeof(*acct));
 	memcpy(acct->name, f[0].p, f[0].len);
 	acct->name[f[0].len] = '\0';
 	memcpy(acct->home, f[5].p, f[5].len);
