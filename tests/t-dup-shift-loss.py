@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 """
 dup_shift_loss: UPDATE never deletes a copy of a message that the client
-did not delete (README, "What pop3d guarantees").
+did not delete (doc/guarantees.md).
 
 The defect it guards: after another program had changed the mailbox,
 UPDATE found each deleted message again by its content hash and copy

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """
-Data-integrity tests of pop3d's mailbox handling (README "The mailbox",
+Data-integrity tests of pop3d's mailbox handling (doc/design.md "The mailbox",
 journal.h). The promise under test: a kill -9 at any instant, ENOSPC or EIO
 during UPDATE leaves a mailbox whose next session serves every message that
 was not deleted, byte-exact, plus all mail appended meanwhile; at worst some
@@ -1420,7 +1420,7 @@ VOLATILE = (b"status:", b"x-status:", b"x-keywords:", b"x-uid:", b"x-imap:",
 
 def strip_volatile(m):
     """What the UIDL hashes: From_ line, headers minus the ones MUAs
-    rewrite, body (README "UIDL"); continuation lines ignored here."""
+    rewrite, body (doc/design.md "UIDL"); continuation lines ignored here."""
     head, rest = split_head(m.body)
     keep = [ln for ln in head.splitlines(keepends=True)
             if not ln.lower().startswith(VOLATILE)]

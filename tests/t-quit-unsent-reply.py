@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 """
 quit_behind_unsent_retr: a QUIT pipelined behind a RETR whose reply the
-client never received must not reach UPDATE (README, "What pop3d
+client never received must not reach UPDATE (doc/guarantees.md, "What pop3d
 guarantees": a message is deleted only after the client had it whole).
 
 The defect it guards: a RETR reply that fits the output buffer (128 KiB)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 """
 rename_over: a mailbox replaced by rename during the session is not
-updated through the old file (README, "What pop3d guarantees": +OK to
+updated through the old file (doc/guarantees.md: +OK to
 QUIT means the deleted messages are gone from the mailbox).
 
 The defect it guards: an MUA that rewrites the mailbox as mbox.new and

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 """
 retr_foreign_rewrite: RETR and TOP never send bytes other than the listed
-message followed by the final "." (README, "What pop3d guarantees").
+message followed by the final "." (doc/guarantees.md).
 
 The defect it guards: a message longer than a read buffer (256 KiB) was
 checked once, then read again in pieces to be sent. A client that reads
