@@ -286,7 +286,8 @@ install: pop3d
 	@# The privsep account: on this system only (no DESTDIR), as root.
 	@if [ -n "$(DESTDIR)" ]; then \
 	    echo "install: the package must create the privsep account on the" \
-	        "target system, as root, if it is missing:"; \
+	        "target system, as root, if it is missing (pop3d.socket" \
+	        "makes it with systemd-sysusers when it starts):"; \
 	    echo "    $(ADDUSER)"; \
 	elif getent passwd pop3d >/dev/null; then \
 	    echo "install: the privsep account pop3d exists"; \
