@@ -321,11 +321,12 @@ starttls_checks() {
 	else
 		fail "$_l: stunnel did not log 'Client does not want TLS'"
 	fi
-	if tail -n "+$((pm + 1))" "$_plog" | grep -q 'LOGIN'; then
-		fail "$_l: pop3d saw the USER sent before STLS:"
+	sleep 1 # time for a line pop3d might write as it exits
+	if tail -n "+$((pm + 1))" "$_plog" | grep -q 'pop3d\['; then
+		fail "$_l: pop3d logged something for the client without STLS:"
 		tail -n "+$((pm + 1))" "$_plog" | sed 's/^/  /'
 	else
-		ok "$_l: pop3d logged no login for the USER sent before STLS"
+		ok "$_l: pop3d logged nothing for the client without STLS"
 	fi
 	py "$_l: " capa "$_port" "$PASSWORD"
 }
