@@ -27,13 +27,7 @@ REFUSAL='-ERR [SYS/PERM] plaintext login is disabled here; use TLS: port 995, or
 clean_up_on_exit
 
 # --- what the test needs
-if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
-	echo "# scripts/deps could not install what is missing (see above)"
-fi
-STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
-[ -n "$STUNNEL" ] || fail "prerequisite: stunnel is not installed (stunnel4)"
-need openssl curl python3 systemd-socket-activate
-need_pop3d
+need_stunnel
 example=$PWD/examples/stunnel/pop3d-starttls.conf
 [ -r "$example" ] || fail "prerequisite: $example is missing"
 prerequisites_met
@@ -66,13 +60,7 @@ alice_maildrop
 count=$(wc -l <"$tmp/sizes")
 total=$(awk '{ s += $2 } END { print s }' "$tmp/sizes")
 
-test_accounts "$PASSWORD"
-{
-	passwd_line alice Alice
-	passwd_line bob Bob
-} >"$tmp/passwd"
-seal_maildrops
-pop3d_args="-d -p $tmp/passwd -m $tmp/mail/%u $privsep"
+alice_and_bob "$PASSWORD"
 
 # make_conf OUT SED-SCRIPT: the example through SED-SCRIPT; fails if the
 # example does not have a line the test must change any more.
@@ -89,44 +77,6 @@ make_conf() {
 common_sed="s|^accept = 110\$|accept = 127.0.0.1:@PORT@|
 s|^cert = .*|cert = $tmp/tls/cert.pem|
 s|^key = .*|key = $tmp/tls/key.pem|"
-
-# start_stunnel NAME CONF-TEMPLATE: stunnel in the foreground on a free
-# port (@PORT@ in the template), log in tmp/NAME.log; ready when its pid
-# file exists (written after binding). Sets stunnel_port.
-start_stunnel() {
-	_tries=0
-	while [ "$_tries" -lt 3 ]; do
-		stunnel_port=$(free_port)
-		sed "s|@PORT@|$stunnel_port|" "$2" >"$tmp/$1.conf"
-		rm -f "$tmp/run/$1.pid"
-		"$STUNNEL" "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
-		_pid=$!
-		if wait_for_file "$tmp/run/$1.pid" "$_pid" 10; then
-			started="$started $_pid"
-			return 0
-		fi
-		stop_process "$_pid"
-		_tries=$((_tries + 1))
-	done
-	fail "stunnel ($1) did not start:"
-	sed 's/^/  /' "$tmp/$1.log" | tail -n 20
-	return 1
-}
-
-# mark LOG: its line count; logged LOG MARK TEXT: waits up to 3 s for a
-# line containing TEXT after that mark.
-mark() {
-	wc -l <"$1" | tr -d ' '
-}
-logged() {
-	_n=0
-	while [ "$_n" -lt 30 ]; do
-		tail -n "+$(($2 + 1))" "$1" | grep -Fq -- "$3" && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
 
 # --- the Python clients
 {
@@ -223,19 +173,7 @@ EOF
 # py LABEL ARGS...: runs clients.py, feeding its ok/fail lines to the
 # counters
 py() {
-	_label=$1
-	shift
-	if ! LABEL="$_label" timeout 60 python3 -W ignore::DeprecationWarning \
-		"$tmp/clients.py" "$@" >"$tmp/py.out" 2>&1; then
-		echo "fail ${_label}the Python client stopped" >>"$tmp/py.out"
-	fi
-	count_results "$tmp/py.out"
-}
-
-# starttls_curl ARG...: curl that must upgrade with STLS, no certificate
-# checks (a throwaway self-signed certificate)
-starttls_curl() {
-	pop3curl --ssl-reqd --insecure "$@"
+	py_checks "$tmp/clients.py" "$@"
 }
 
 # s_client LABEL PORT: openssl s_client -starttls pop3, fed one command at
@@ -287,29 +225,8 @@ starttls_checks() {
 	_port=$2
 	_log=$3
 	_plog=$4
-	url="pop3://alice:$PASSWORD_URL@127.0.0.1:$_port"
-	if starttls_curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
-		tr -d '\r' <"$tmp/got/list" | cmp -s - "$tmp/sizes"; then
-		ok "$_l: curl --ssl-reqd pop3:// LIST gives every message with its size"
-	else
-		fail "$_l: curl --ssl-reqd LIST: $(cat "$tmp/got/list.err")"
-	fi
-	_i=1
-	_good=0
-	while [ "$_i" -le "$count" ]; do
-		if starttls_curl -o "$tmp/got/$_i" "$url/$_i" 2>"$tmp/got/$_i.err" &&
-			cmp -s "$tmp/expect/$_i" "$tmp/got/$_i"; then
-			_good=$((_good + 1))
-		else
-			echo "  RETR $_i: $(cat "$tmp/got/$_i.err")"
-		fi
-		_i=$((_i + 1))
-	done
-	if [ "$_good" -eq "$count" ]; then
-		ok "$_l: curl --ssl-reqd RETR 1-$count: the stored bytes"
-	else
-		fail "$_l: curl --ssl-reqd RETR: only $_good of $count messages right"
-	fi
+	curl_list_retr "$_l: curl --ssl-reqd" \
+		"pop3://alice:$PASSWORD_URL@127.0.0.1:$_port" --ssl-reqd --insecure
 	s_client "$_l" "$_port"
 	py "$_l: " poplib "$_port" "$PASSWORD" "$count" "$total"
 
@@ -331,21 +248,11 @@ starttls_checks() {
 	py "$_l: " capa "$_port" "$PASSWORD"
 }
 
-# client_logged_as LABEL PORT LOG FROM AS: a curl session from FROM is in
-# pop3d's LOGIN line as ip=[AS].
-client_logged_as() {
-	m=$(mark "$3")
-	if ! starttls_curl --interface "$4" \
-		"pop3://bob:$PASSWORD_URL@127.0.0.1:$2/1" \
-		>/dev/null 2>"$tmp/got/addr.err"; then
-		fail "$1: curl from $4: $(cat "$tmp/got/addr.err")"
-	elif logged "$3" "$m" "LOGIN, user=bob, method=PLAIN, ip=[$5]"; then
-		ok "$1: a client at $4 is logged as ip=[$5]"
-	else
-		fail "$1: a client at $4 is not logged as ip=[$5]:"
-		tail -n "+$((m + 1))" "$3" | grep -E 'accepted|LOGIN' |
-			sed 's/^/  /'
-	fi
+# starttls_logged_from LABEL PORT LOG AS: bob's session through the stunnel
+# on PORT from $OTHER is in LOG as ip=[AS].
+starttls_logged_from() {
+	logged_from "$1" "$3" "$OTHER" "$4" \
+		"pop3://bob:$PASSWORD_URL@127.0.0.1:$2/1" --ssl-reqd --insecure
 }
 
 echo "# $STUNNEL, pop3d $POP3D, as uid $(id -u), mailbox uid $uid"
@@ -361,7 +268,7 @@ if grep -q "^exec = $POP3D\$" "$tmp/exec.conf.in" &&
 	ok "exec: stunnel runs pop3d-starttls.conf on 127.0.0.1:$stunnel_port"
 	starttls_checks exec "$stunnel_port" "$tmp/exec.log" "$tmp/exec.log"
 	# stunnel passes the client's address in REMOTE_HOST
-	client_logged_as exec "$stunnel_port" "$tmp/exec.log" "$OTHER" "$OTHER"
+	starttls_logged_from exec "$stunnel_port" "$tmp/exec.log" "$OTHER"
 else
 	fail "exec: no stunnel from pop3d-starttls.conf"
 fi
@@ -402,8 +309,8 @@ if grep -q "^connect = 127.0.0.1:$lport\$" "$tmp/connect.conf.in" &&
 	starttls_checks connect "$stunnel_port" "$tmp/connect.log" \
 		"$tmp/launcher.log"
 	# one protocol per service: no PROXY header, so stunnel's address
-	client_logged_as connect "$stunnel_port" "$tmp/launcher.log" \
-		"$OTHER" 127.0.0.1
+	starttls_logged_from connect "$stunnel_port" "$tmp/launcher.log" \
+		127.0.0.1
 	all_reaped "$tmp/launcher.log" || true
 	exited_0 "connect: every pop3d exited with status 0, the dropped ones too" \
 		"connect: a pop3d ended badly:" "$tmp/launcher.log"
