@@ -56,7 +56,7 @@ plaintext_refused(struct pop3 *p)
 		return 0;
 	}
 	reply_err(&p->io, "SYS/PERM", "plaintext login is disabled here; "
-	    "use POP3 over TLS (port 995)");
+	    "use TLS: port 995, or STARTTLS on port 110");
 	return 1;
 }
 

@@ -442,6 +442,38 @@ pop3curl() {
 	curl -sS --noproxy '*' --max-time 20 "$@"
 }
 
+# curl_list_retr LABEL URL [CURL-ARG...]: checks that LIST at URL/ gives
+# tmp/sizes and RETR N at URL/N gives tmp/expect/N, for every message.
+curl_list_retr() {
+	_cl=$1
+	_url=$2
+	shift 2
+	if pop3curl "$@" "$_url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
+		tr -d '\r' <"$tmp/got/list" | cmp -s - "$tmp/sizes"; then
+		ok "$_cl: LIST gives every message with its size"
+	else
+		fail "$_cl: LIST: $(cat "$tmp/got/list.err")"
+	fi
+	_n=$(wc -l <"$tmp/sizes")
+	_i=1
+	_good=0
+	while [ "$_i" -le "$_n" ]; do
+		if pop3curl "$@" -o "$tmp/got/$_i" "$_url/$_i" \
+			2>"$tmp/got/$_i.err" &&
+			cmp -s "$tmp/expect/$_i" "$tmp/got/$_i"; then
+			_good=$((_good + 1))
+		else
+			echo "  RETR $_i: $(cat "$tmp/got/$_i.err")"
+		fi
+		_i=$((_i + 1))
+	done
+	if [ "$_good" -eq "$_n" ]; then
+		ok "$_cl: RETR 1-$_n: the stored bytes, CRLF line endings"
+	else
+		fail "$_cl: RETR: only $_good of $_n messages right"
+	fi
+}
+
 # concurrent_sessions PORT N [SPREAD]: users u01..uN each RETR 1 at once
 # through curl on 127.0.0.1:PORT (password PASSWORD_URL), into tmp/got/uNN;
 # with SPREAD, session i comes from 127.0.0.(100 + i). Sets good to how
@@ -476,6 +508,110 @@ concurrent_sessions() {
 	[ "$good" -eq "$2" ]
 }
 
+# --- stunnel (t-stunnel.sh, t-starttls.sh)
+
+# need_stunnel: installs what the stunnel tests need if missing (as
+# root), sets STUNNEL; a failure for each prerequisite still missing.
+need_stunnel() {
+	if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
+		echo "# scripts/deps could not install what is missing (see above)"
+	fi
+	STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
+	[ -n "$STUNNEL" ] ||
+		fail "prerequisite: stunnel is not installed (stunnel4)"
+	need openssl curl python3 systemd-socket-activate
+	need_pop3d
+}
+
+# alice_and_bob PASSWORD: test_accounts, tmp/passwd with alice and bob,
+# seal_maildrops, and pop3d_args: the options of a pop3d -d serving them.
+alice_and_bob() {
+	test_accounts "$1"
+	{
+		passwd_line alice Alice
+		passwd_line bob Bob
+	} >"$tmp/passwd"
+	seal_maildrops
+	# shellcheck disable=SC2034 # pop3d_args is for the test scripts
+	pop3d_args="-d -p $tmp/passwd -m $tmp/mail/%u $privsep"
+}
+
+# logged_from LABEL LOG FROM AS URL [CURL-ARG...]: a check that bob's
+# session with curl from the address FROM (RETR at URL) has its LOGIN line
+# in LOG after the session, with ip=[AS].
+logged_from() {
+	_lf=$1
+	_lf_log=$2
+	_lf_from=$3
+	_lf_as=$4
+	_lf_url=$5
+	shift 5
+	_lf_mark=$(mark "$_lf_log")
+	if ! pop3curl "$@" --interface "$_lf_from" "$_lf_url" \
+		>/dev/null 2>"$tmp/got/addr.err"; then
+		fail "$_lf: curl from $_lf_from: $(cat "$tmp/got/addr.err")"
+	elif logged "$_lf_log" "$_lf_mark" \
+		"LOGIN, user=bob, method=PLAIN, ip=[$_lf_as]"; then
+		ok "$_lf: a client at $_lf_from is logged as ip=[$_lf_as]"
+	else
+		fail "$_lf: a client at $_lf_from is not logged as ip=[$_lf_as]; stunnel and pop3d said:"
+		tail -n "+$((_lf_mark + 1))" "$_lf_log" |
+			grep -E 'accepted connection|LOGIN' | sed 's/^/  /'
+	fi
+}
+
+# py_checks SCRIPT LABEL ARG...: runs the Python SCRIPT (at most 60 s),
+# feeding its "ok"/"fail" lines, LABEL in the environment, to the
+# counters; a failure if it stops with an error.
+py_checks() {
+	_script=$1
+	_label=$2
+	shift 2
+	if ! LABEL="$_label" timeout 60 python3 -W ignore::DeprecationWarning \
+		"$_script" "$@" >"$tmp/py.out" 2>&1; then
+		echo "fail ${_label}the Python client stopped" >>"$tmp/py.out"
+	fi
+	count_results "$tmp/py.out"
+}
+
+# start_stunnel NAME CONF-TEMPLATE: $STUNNEL in the foreground on a free
+# port (@PORT@ in the template), log in $tmp/NAME.log, pid file
+# $tmp/run/NAME.pid; ready when its pid
+# file exists (written after binding). Sets stunnel_port.
+start_stunnel() {
+	_tries=0
+	while [ "$_tries" -lt 3 ]; do
+		stunnel_port=$(free_port)
+		sed "s|@PORT@|$stunnel_port|" "$2" >"$tmp/$1.conf"
+		rm -f "$tmp/run/$1.pid"
+		"$STUNNEL" "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
+		_pid=$!
+		if wait_for_file "$tmp/run/$1.pid" "$_pid" 10; then
+			started="$started $_pid"
+			return 0
+		fi
+		stop_process "$_pid"
+		_tries=$((_tries + 1))
+	done
+	fail "stunnel ($1) did not start:"
+	sed 's/^/  /' "$tmp/$1.log" | tail -n 20
+	return 1
+}
+
+# log marks: mark LOG prints its line count; logged LOG MARK TEXT waits up
+# to 3 s for a line containing TEXT after that mark.
+mark() {
+	wc -l <"$1" | tr -d ' '
+}
+logged() {
+	_n=0
+	while [ "$_n" -lt 30 ]; do
+		tail -n "+$(($2 + 1))" "$1" | grep -Fq -- "$3" && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
 # --- a launcher's log (systemd-socket-activate with pop3d -d)
 
 # count_same FILE ERE1 ERE2 [SECONDS]: waits up to SECONDS (default 5)

@@ -28,13 +28,7 @@ OTHER=127.0.0.9 # a client address that is not 127.0.0.1
 clean_up_on_exit
 
 # --- what the test needs
-if ! scripts/deps stunnel4 openssl curl python3 systemd >/dev/null; then
-	echo "# scripts/deps could not install what is missing (see above)"
-fi
-STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
-[ -n "$STUNNEL" ] || fail "prerequisite: stunnel is not installed (stunnel4)"
-need openssl curl python3 systemd-socket-activate
-need_pop3d
+need_stunnel
 for f in examples/stunnel/pop3d-exec.conf examples/stunnel/pop3d-proxy.conf; do
 	[ -r "$f" ] || fail "prerequisite: $f is missing"
 done
@@ -79,17 +73,10 @@ with open(os.path.join(tmp, "mail", "bob"), "wb") as fh:
 EOF
 alice_maildrop
 cp "$tmp/mail/alice" "$tmp/alice.orig"
-count=$(wc -l <"$tmp/sizes")
 
 # --- accounts: as root a test uid owning the maildrops and privilege
 # separation (nobody, an empty root-owned directory); else ourselves
-test_accounts "$PASSWORD"
-{
-	passwd_line alice Alice
-	passwd_line bob Bob
-} >"$tmp/passwd"
-seal_maildrops
-pop3d_args="-d -p $tmp/passwd -m $tmp/mail/%u $privsep"
+alice_and_bob "$PASSWORD"
 
 # --- configurations from the examples: only ports, paths, the account.
 # make_conf EXAMPLE OUT SED-SCRIPT: fails if a line the script must change
@@ -105,43 +92,6 @@ common_sed="s|^accept = 995\$|accept = 127.0.0.1:@PORT@|
 s|^cert = .*|cert = $tmp/tls/cert.pem|
 s|^key = .*|key = $tmp/tls/key.pem|"
 
-# start_stunnel NAME CONF-TEMPLATE: stunnel in the foreground on a free
-# port (@PORT@ in the template), log in $tmp/NAME.log; ready when its pid
-# file exists (written after binding). Sets stunnel_port.
-start_stunnel() {
-	_tries=0
-	while [ "$_tries" -lt 3 ]; do
-		stunnel_port=$(free_port)
-		sed "s|@PORT@|$stunnel_port|" "$2" >"$tmp/$1.conf"
-		rm -f "$tmp/run/$1.pid"
-		"$STUNNEL" "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
-		_pid=$!
-		if wait_for_file "$tmp/run/$1.pid" "$_pid" 10; then
-			started="$started $_pid"
-			return 0
-		fi
-		stop_process "$_pid"
-		_tries=$((_tries + 1))
-	done
-	fail "stunnel ($1) did not start:"
-	sed 's/^/  /' "$tmp/$1.log" | tail -n 20
-	return 1
-}
-
-# log marks: mark LOG prints its line count; logged LOG MARK TEXT waits up
-# to 3 s for a line containing TEXT after that mark.
-mark() {
-	wc -l <"$1" | tr -d ' '
-}
-logged() {
-	_n=0
-	while [ "$_n" -lt 30 ]; do
-		tail -n "+$(($2 + 1))" "$1" | grep -Fq -- "$3" && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
 # The LOGIN lines after MARK, for failure messages.
 logins() {
 	tail -n "+$(($2 + 1))" "$1" | grep 'LOGIN' | sed 's/^/  /' || true
@@ -272,12 +222,7 @@ EOF
 
 # py LABEL ARGS...: runs tls.py, feeding its ok/fail lines to the counters
 py() {
-	_label=$1
-	shift
-	if ! LABEL="$_label" python3 -W ignore::DeprecationWarning "$tmp/tls.py" "$@" >"$tmp/py.out" 2>&1; then
-		echo "fail ${_label}the Python client stopped" >>"$tmp/py.out"
-	fi
-	count_results "$tmp/py.out"
+	py_checks "$tmp/tls.py" "$@"
 }
 
 # The curl checks for one stunnel: LIST, every RETR; then poplib's suite
@@ -287,28 +232,7 @@ clients() {
 	_port=$2
 	url="pop3s://alice:$PASSWORD_URL@127.0.0.1:$_port"
 	cat "$tmp/alice.orig" >"$tmp/mail/alice" # same inode, owner, mode
-	if pop3s_curl "$url/" >"$tmp/got/list" 2>"$tmp/got/list.err" &&
-		tr -d '\r' <"$tmp/got/list" | cmp -s - "$tmp/sizes"; then
-		ok "$_l: curl LIST over TLS gives every message with its size"
-	else
-		fail "$_l: curl LIST: $(cat "$tmp/got/list.err")"
-	fi
-	_i=1
-	_good=0
-	while [ "$_i" -le "$count" ]; do
-		if pop3s_curl -o "$tmp/got/$_i" "$url/$_i" 2>"$tmp/got/$_i.err" &&
-			cmp -s "$tmp/expect/$_i" "$tmp/got/$_i"; then
-			_good=$((_good + 1))
-		else
-			echo "  RETR $_i: $(cat "$tmp/got/$_i.err")"
-		fi
-		_i=$((_i + 1))
-	done
-	if [ "$_good" -eq "$count" ]; then
-		ok "$_l: curl RETR 1-$count: the stored bytes, CRLF line endings"
-	else
-		fail "$_l: curl RETR: only $_good of $count messages right"
-	fi
+	curl_list_retr "$_l: curl over TLS" "$url" --insecure
 	py "$_l: " suite "$tmp" "$_port" "$PASSWORD"
 	if cmp -s "$tmp/after-dele-1" "$tmp/mail/alice"; then
 		ok "$_l: DELE 1 + QUIT removed exactly message 1 from the mbox file"
@@ -325,18 +249,8 @@ addresses() {
 	_port=$2
 	_log=$3
 	for src in 127.0.0.1 "$OTHER"; do
-		m=$(mark "$_log")
-		if ! pop3s_curl --interface "$src" \
-			"pop3s://bob:$PASSWORD_URL@127.0.0.1:$_port/1" \
-			>/dev/null 2>"$tmp/got/addr.err"; then
-			fail "$_l: curl from $src: $(cat "$tmp/got/addr.err")"
-		elif logged "$_log" "$m" "LOGIN, user=bob, method=PLAIN, ip=[$src]"; then
-			ok "$_l: a client at $src is logged as ip=[$src]"
-		else
-			fail "$_l: a client at $src is not logged as ip=[$src]; stunnel and pop3d said:"
-			tail -n "+$((m + 1))" "$_log" |
-				grep -E 'accepted connection|LOGIN' | sed 's/^/  /'
-		fi
+		logged_from "$_l" "$_log" "$src" "$src" \
+			"pop3s://bob:$PASSWORD_URL@127.0.0.1:$_port/1" --insecure
 	done
 }
 
