@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"

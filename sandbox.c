@@ -25,7 +25,6 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
-#include "lock.h"
 #include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
