@@ -18,13 +18,6 @@
 #ifndef POP3D_LOCKD_H
 #define POP3D_LOCKD_H
 
-#include <fcntl.h>
-
-/* How the helper opens its files (the system call filter's rules). */
-#define LOCKD_SESSION_FLAGS \
-	(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-#define DOTLOCK_TMP_FLAGS \
-	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
 /*
  * The directory of the mailbox at path as the session reaches it

@@ -25,7 +25,6 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
-#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "sandbox.h"
