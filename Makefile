@@ -38,7 +38,7 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS	= -lpam -lcrypt -lxxhash -lmd $(SANDBOX_LIBS)
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o lockchan.o journal.o mailbox.o window.o \
-	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
+	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o cred.o \
 	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o
 HDRS	= $(wildcard *.h)
 
