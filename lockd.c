@@ -12,7 +12,8 @@
  * lock too) before it removes the dot-lock, so that no program that
  * honours the locks sees the mailbox half rewritten. Its own system call
  * filter (sandbox.c) allows just that. pop3d --recover runs the same code
- * once per mailbox (lockd_recover()).
+ * once per mailbox (lockd_recover()). Besides the session, these are the
+ * only processes that run the maildrop code (mailbox.c), as the user.
  */
 #include <errno.h>
 #include <fcntl.h>

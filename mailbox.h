@@ -54,13 +54,6 @@ struct mailbox {
 };
 
 /*
- * Expands %u (user), %h (home) and %% in template into out. 0 on success;
- * -1 for an unknown escape, an empty user or home, a relative result or
- * one that does not fit.
- */
-int	mailbox_path(char *, size_t, const char *, const char *, const char *);
-
-/*
  * The directory of the mailbox at path, reached from "/" one name at a
  * time without following a symbolic link: the one rule, for every process
  * that works in that directory (the session, the lock helper). *dirfd is

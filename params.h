@@ -44,6 +44,12 @@
 /* Debian user names are at most 32 bytes; UTF-8 names take more room. */
 #define USER_MAX		128
 
+/* Room for a client address in text: IPv6 with scope, or a host name. */
+#define PEER_MAX		256
+
+/* The greeting's <pid.random.time@host> for APOP. */
+#define TIMESTAMP_MAX		160
+
 /* Home directories (for %h in the mailbox template), with room to spare. */
 #define HOME_MAX		1024
 

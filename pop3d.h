@@ -6,30 +6,12 @@
 #define POP3D_POP3D_H
 
 #include "auth.h"
+#include "config.h"
 #include "io.h"
 #include "log.h"
 #include "mailbox.h"
+#include "params.h"
 #include "proto.h"
-
-/* Room for a client address in text: IPv6 with scope, or a host name. */
-#define PEER_MAX	256
-
-/* The greeting's <pid.random.time@host> for APOP. */
-#define TIMESTAMP_MAX	160
-
-struct config {
-	const char	*mailbox;	/* the path template */
-	const char	*pam_service;
-	const char	*passwd_file;	/* NULL: PAM */
-	int		 timeout;	/* seconds, TRANSACTION */
-	int		 debug;		/* log to stderr as well */
-	int		 no_plaintext;	/* refuse credentials in the clear */
-	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
-	const char	*apop_secrets;	/* NULL: no APOP, no timestamp */
-	const char	*proxy_from;	/* peers whose PROXY header we read */
-	const char	*privsep_user;	/* the pre-login account */
-	const char	*privsep_dir;	/* its empty chroot */
-};
 
 struct pop3 {
 	struct io	 io;

@@ -7,6 +7,7 @@
  * As another user than root they change nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -155,6 +156,21 @@ fork_joined(int *chan)
 	close(fds[pid == 0 ? 0 : 1]);
 	*chan = fds[pid == 0 ? 1 : 0];
 	return pid;
+}
+
+int
+io_detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1) {
+		return -1;
+	}
+	if (null > STDERR_FILENO) {
+		close(null);
+	}
+	return 0;
 }
 
 int

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lockd.h"
+#include "template.h"
 #include "mailbox.h"
 #include "params.h"
 #include "tests/unit.h"
