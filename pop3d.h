@@ -69,14 +69,24 @@ enum ending pop3_transaction(struct pop3 *, const char *, int);
 
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
-/* authz.c: AUTHORIZATION, run unprivileged. */
-handler_fn authz_user, authz_pass, authz_apop, authz_auth, authz_utf8,
-    authz_quit, authz_not_yet;
+/* PASS: the rest of the line, spaces and all, is its one argument. */
+#define ARGS_REST	255
+
+/* A command a state knows; a table ends with a NULL verb. */
+struct command {
+	const char	*verb;
+	handler_fn	*fn;
+	unsigned char	 min_args;
+	unsigned char	 max_args;
+};
+
+/* authz.c: AUTHORIZATION, run by the pre-login child. */
+extern const struct command authorization_commands[];
 
 /* session.c: TRANSACTION, run as the user. */
-handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,
-    sess_top, sess_uidl, sess_quit, sess_not_now;
-/* CAPA (RFC 2449), the same in both states. */
+extern const struct command transaction_commands[];
+
+/* CAPA (RFC 2449), the same in both states (session.c). */
 handler_fn any_capa;
 
 #endif
