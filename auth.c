@@ -27,12 +27,6 @@
 #include "params.h"
 #include "trusted.h"
 
-/*
- * Tens of thousands of accounts fit in far less; a bigger file is a
- * mistake (or an attack through a writable path) and is not read.
- */
-#define PASSWD_FILE_MAX		(16 * 1024 * 1024)
-
 /* name:hash:uid:gid:gecos:home:shell */
 #define PASSWD_FIELDS		7
 

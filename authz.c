@@ -12,7 +12,7 @@
 
 #include "apop.h"
 #include "pop3d.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "sasl.h"
 
 /* Decoded SASL responses: two names and a password, NULs between. */

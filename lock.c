@@ -40,7 +40,7 @@ try_both(struct lock *l)
 		}
 		return -1;
 	}
-	s = l->chan == -1 ? LOCK_OK : lockd_dotlock(l->chan);
+	s = l->helper == -1 ? LOCK_OK : lockd_dotlock(l->helper);
 	if (s == LOCK_OK) {
 		return 0;
 	}
@@ -73,8 +73,8 @@ lock_release(struct lock *l)
 	if (!l->held) {
 		return;
 	}
-	if (l->chan != -1) {
-		lockd_dotunlock(l->chan);
+	if (l->helper != -1) {
+		lockd_dotunlock(l->helper);
 	}
 	fcntl_lock(l->fd, F_UNLCK);
 	l->held = 0;

@@ -17,7 +17,7 @@ enum lock_status {
 
 struct lock {
 	int		 fd;		/* the mailbox, open for writing */
-	int		 chan;		/* to the lock helper; -1: the
+	int		 helper;	/* the channel to the lock helper; -1: the
 					   caller holds the dot-lock */
 	int		 held;
 };

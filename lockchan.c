@@ -4,7 +4,6 @@
  * and by the lock helper alike.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -84,13 +83,22 @@ lockchan_recv(int chan, char *byte, int *fd)
 }
 
 
+/*
+ * random() was never seeded: every process drew the same pauses, so two
+ * that met a busy lock together kept meeting. The clock's nanoseconds and
+ * the process id vary instead; neither needs a system call that the
+ * filters (sandbox.c) do not already allow, nor a seed kept between calls.
+ */
 void
 lock_pause(void)
 {
-	struct timespec ts;
-	long ms = LOCK_BACKOFF_MS / 2 + random() % LOCK_BACKOFF_MS;
+	struct timespec now, ts;
+	unsigned long mix;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mix = (unsigned long)now.tv_nsec ^ (unsigned long)getpid() << 10;
 	ts.tv_sec = 0;
-	ts.tv_nsec = ms * 1000000L;
+	ts.tv_nsec = (LOCK_BACKOFF_MS / 2 +
+	    (long)(mix % LOCK_BACKOFF_MS)) * 1000000L;
 	nanosleep(&ts, NULL);
 }

@@ -29,7 +29,10 @@ int	lockchan_send(int, char, int);
  */
 ssize_t	lockchan_recv(int, char *, int *);
 
-/* The pause between two attempts at a busy lock, of varying length. */
+/*
+ * The pause between two attempts at a busy lock: LOCK_BACKOFF_MS / 2 to
+ * 3 / 2 of it, varying from process to process and call to call.
+ */
 void	lock_pause(void);
 
 #endif

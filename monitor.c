@@ -21,9 +21,6 @@
 #include "params.h"
 #include "privsep.h"
 
-/* The whole pre-login phase, however slowly a client trickles lines. */
-#define PRELOGIN_MAX	(5 * LOGIN_TIMEOUT)
-
 /* What the worker reports back through its pipe. */
 struct worker_result {
 	enum auth_result res;

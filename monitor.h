@@ -12,7 +12,7 @@
 
 #include "auth.h"
 #include "config.h"
-#include "priv.h"
+#include "monmsg.h"
 
 /* What the monitor is given of the login it watches (from main.c). */
 struct login_watch {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "pop3d.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "proxy.h"
 
 static enum verdict

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_priv: what the privileged side parses, against models of each
- * format: the monitor's messages from the pre-login child (priv.c:
+ * format: the monitor's messages from the pre-login child (monmsg.c:
  * priv_parse_auth, priv_parse_handover, priv_parse_peer), a passwd(5)
  * line (auth.c: passwd_parse_line) and an APOP secrets line (apop.c:
  * apop_parse_line). Each parser gets the whole input in a block of its
@@ -29,7 +29,7 @@
 #include "apop.h"
 #include "auth.h"
 #include "fuzz.h"
-#include "priv.h"
+#include "monmsg.h"
 
 #define PEER_ROOM	256	/* pop3d.h's PEER_MAX */
 #define TIMESTAMP	"<1.2@fuzz>"

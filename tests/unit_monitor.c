@@ -13,7 +13,7 @@
 
 #include "monitor.h"
 #include "params.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "privsep.h"
 #include "tests/unit.h"
 
