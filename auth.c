@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Password checks: PAM, or a passwd(5)-format file of crypt(3) hashes,
- * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL.
+ * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL; for APOP, the
+ * secrets file read here and its bytes handed to apop.c.
  * Runs as root in a short-lived child of the monitor (or as the serving
  * user when pop3d was not started as root), so that PAM module state and
  * every copy of the password die with that child. Nothing here reads the

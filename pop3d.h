@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * What the protocol state machine shares with its command handlers.
+ * Run by the pre-login child (AUTHORIZATION) and by the session, as the
+ * user (TRANSACTION); the root monitor is built without it (monitor.h).
  */
 #ifndef POP3D_POP3D_H
 #define POP3D_POP3D_H
