@@ -37,9 +37,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SANDBOX_CFLAGS) \
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS	= -lpam -lcrypt -lxxhash -lmd $(SANDBOX_LIBS)
 
-OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o window.o \
-	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
-	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o
+OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o lockchan.o journal.o mailbox.o window.o \
+	  session.o authz.o sasl.o monmsg.o peer.o proxy.o auth.o apop.o cred.o \
+	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o template.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d
@@ -71,7 +71,7 @@ tests/unit: $(UNIT_SRCS) $(OBJS) $(HDRS) $(wildcard tests/*.h)
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS) $(OBJS) \
 	    $(LIBS) $(TEST_LIBS)
 
-tests/integration: $(INTEG_SRCS) $(wildcard tests/*.h) priv.h params.h \
+tests/integration: $(INTEG_SRCS) $(wildcard tests/*.h) monmsg.h params.h \
 	    sandbox.h
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRCS) $(TEST_LIBS)
 

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * APOP secrets and digests. Runs as root in the monitor's worker; the
- * secrets file is plaintext-equivalent, so it is read whole, searched and
- * wiped. MD5 comes from libmd.
+ * APOP secrets and digests, on the bytes of the secrets file that auth.c
+ * read (and wipes): no I/O here. Run by the monitor's short-lived worker.
+ * MD5 comes from libmd.
  */
 #include <ctype.h>
 #include <md5.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "apop.h"
+#include "cred.h"
+#include "params.h"
 
 int
 apop_parse_line(const char *line, size_t len, const char **name,
@@ -71,61 +72,38 @@ md5_hex(const char *timestamp, const char *secret, size_t slen,
 	explicit_bzero(&ctx, sizeof(ctx));
 }
 
-/* Every byte is compared, whatever differs first. */
-static int
-digest_equal(const char *want, const char *got)
+int
+apop_verify(const char *buf, size_t len, const char *timestamp,
+    const char *user, const char *digest, const char **why)
 {
-	unsigned int diff = 0;
-	size_t i;
-
-	for (i = 0; i < APOP_DIGEST_LEN; i++) {
-		diff |= (unsigned int)(want[i] ^
-		    tolower((unsigned char)got[i]));
-	}
-	return diff == 0;
-}
-
-enum auth_result
-apop_verify(const char *file, const char *timestamp, const char *user,
-    const char *digest, const char **why)
-{
-	char want[APOP_DIGEST_LEN + 1], *buf = NULL;
+	char want[APOP_DIGEST_LEN + 1], got[APOP_DIGEST_LEN];
 	const char *secret;
-	size_t len = 0, slen = 0;
-	enum auth_result res = AUTH_FAIL;
+	size_t slen = 0, i;
+	int ok = 0;
 
-	if (auth_read_file(file, &buf, &len, why) == -1) {
-		return AUTH_TEMPFAIL;
-	}
 	/* An unknown name costs one MD5 too: of the timestamp alone. */
 	secret = find_secret(buf, len, user, &slen);
 	md5_hex(timestamp, secret != NULL ? secret : "", slen, want);
 	if (strlen(digest) != APOP_DIGEST_LEN || secret == NULL) {
 		*why = secret == NULL ? "no APOP secret" : "malformed digest";
-	} else if (!digest_equal(want, digest)) {
-		*why = "wrong digest";
 	} else {
-		res = AUTH_OK;
+		for (i = 0; i < APOP_DIGEST_LEN; i++) {
+			got[i] = (char)tolower((unsigned char)digest[i]);
+		}
+		ok = cred_equal(want, APOP_DIGEST_LEN, got, APOP_DIGEST_LEN);
+		if (!ok) {
+			*why = "wrong digest";
+		}
+		explicit_bzero(got, sizeof(got));
 	}
 	explicit_bzero(want, sizeof(want));
-	explicit_bzero(buf, len);
-	free(buf);
-	return res;
+	return ok;
 }
 
 int
-apop_listed(const char *file, const char *user)
+apop_listed(const char *buf, size_t len, const char *user)
 {
-	const char *why;
-	char *buf = NULL;
-	size_t len = 0, slen;
-	int found;
+	size_t slen;
 
-	if (auth_read_file(file, &buf, &len, &why) == -1) {
-		return -1;
-	}
-	found = find_secret(buf, len, user, &slen) != NULL;
-	explicit_bzero(buf, len);
-	free(buf);
-	return found;
+	return find_secret(buf, len, user, &slen) != NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Password checks: PAM, or a passwd(5)-format file of crypt(3) hashes,
- * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL.
+ * each reduced to AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL; for APOP, the
+ * secrets file read here and its bytes handed to apop.c.
  * Runs as root in a short-lived child of the monitor (or as the serving
  * user when pop3d was not started as root), so that PAM module state and
  * every copy of the password die with that child. Nothing here reads the
@@ -23,14 +24,9 @@
 
 #include "apop.h"
 #include "auth.h"
+#include "cred.h"
 #include "params.h"
 #include "trusted.h"
-
-/*
- * Tens of thousands of accounts fit in far less; a bigger file is a
- * mistake (or an attack through a writable path) and is not read.
- */
-#define PASSWD_FILE_MAX		(16 * 1024 * 1024)
 
 /* name:hash:uid:gid:gecos:home:shell */
 #define PASSWD_FIELDS		7
@@ -211,26 +207,6 @@ fail:
 	return -1;
 }
 
-int
-cred_next_line(const char *buf, size_t len, size_t *pos, const char **line,
-    size_t *linelen)
-{
-	const char *nl;
-	size_t n;
-
-	while (*pos < len) {
-		nl = memchr(buf + *pos, '\n', len - *pos);
-		n = nl == NULL ? len - *pos : (size_t)(nl - (buf + *pos));
-		*line = buf + *pos;
-		*pos += n + (nl != NULL);
-		if (n > 0 && **line != '#') {
-			*linelen = n;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /*
  * First line whose name is exactly user, as getpwnam() would pick.
  * Malformed lines are skipped: one typo must not lock every other account
@@ -255,25 +231,6 @@ file_find(const char *buf, size_t len, const char *user, struct account *a,
 		}
 	}
 	return 0;
-}
-
-/*
- * Compares every byte of the longer string whatever differs, so that the
- * time taken does not show how much of a guessed hash was right.
- */
-static int
-hash_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen > blen ? alen : blen;
-	unsigned int diff = alen != blen;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ca = i < alen ? (unsigned char)a[i] : 0;
-		unsigned char cb = i < blen ? (unsigned char)b[i] : 0;
-
-		diff |= (unsigned int)(ca ^ cb);
-	}
-	return diff == 0;
 }
 
 /*
@@ -374,7 +331,7 @@ file_verify(const char *pass, const struct account *a, const char *hash,
 		res = AUTH_FAIL;
 	} else if (out == NULL || *out == '*') {
 		res = crypt_failure(errno, why);
-	} else if (!hash_equal(out, strlen(out), hash, hashlen)) {
+	} else if (!cred_equal(out, strlen(out), hash, hashlen)) {
 		*why = "wrong password";
 		res = AUTH_FAIL;
 	} else {
@@ -764,6 +721,32 @@ file_account(const struct auth_request *req, struct account *acct,
 }
 
 /*
+ * The APOP secrets file, read whole and wiped after use. For an APOP
+ * login: 1 if the digest in req->pass is right; otherwise: 1 if
+ * req->user has a secret at all. 0 if not; -1 (*why) if unreadable.
+ */
+static int
+apop_secrets(const struct auth_request *req, const char **why)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int res;
+
+	if (auth_read_file(req->apop_secrets, &buf, &len, why) == -1) {
+		return -1;
+	}
+	if (req->apop) {
+		res = apop_verify(buf, len, req->apop_timestamp, req->user,
+		    req->pass, why);
+	} else {
+		res = apop_listed(buf, len, req->user);
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	return res;
+}
+
+/*
  * APOP: the digest in req->pass; then the account the secret belongs to:
  * PAM's account step (not its auth stack, which wants a password) or the
  * passwd-file line, and the stored hash must not be locked.
@@ -772,12 +755,13 @@ static enum auth_result
 apop_check(const struct auth_request *req, struct account *acct,
     const char **why)
 {
-	enum auth_result res;
-
-	res = apop_verify(req->apop_secrets, req->apop_timestamp, req->user,
-	    req->pass, why);
-	if (res != AUTH_OK) {
-		return res;
+	switch (apop_secrets(req, why)) {
+	case 1:
+		break;
+	case 0:
+		return AUTH_FAIL;
+	default:
+		return AUTH_TEMPFAIL;
 	}
 	if (req->passwd_file != NULL) {
 		return known_right(file_account(req, acct, why));
@@ -793,7 +777,7 @@ auth_check(const struct auth_request *req, struct account *acct,
 		return apop_check(req, acct, why);
 	}
 	if (req->apop_secrets != NULL) {
-		switch (apop_listed(req->apop_secrets, req->user)) {
+		switch (apop_secrets(req, why)) {
 		case 1:
 			*why = "this account logs in with APOP only";
 			return AUTH_FAIL;

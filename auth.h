@@ -62,14 +62,6 @@ enum auth_result auth_check(const struct auth_request *, struct account *,
 int	auth_read_file(const char *, char **, size_t *, const char **);
 
 /*
- * The next line of a credentials file (buf, len) from *pos on, skipping
- * blank lines and '#' comments: points *line and *linelen at it, without
- * its newline, moves *pos past it and returns 1; 0 at the end.
- */
-int	cred_next_line(const char *, size_t, size_t *, const char **,
-	    size_t *);
-
-/*
  * One line of a passwd(5) file, (line, len) without its newline: seven
  * colon-separated fields; a name of 1..USER_MAX bytes; uid and gid of
  * at most ten digits, 4294967294 or less; a home of up to HOME_MAX - 1

@@ -12,7 +12,7 @@
 
 #include "apop.h"
 #include "pop3d.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "sasl.h"
 
 /* Decoded SASL responses: two names and a password, NULs between. */
@@ -96,7 +96,7 @@ submit(struct pop3 *p, enum auth_method m, const unsigned char *user,
 	return answer(p, v);
 }
 
-enum verdict
+static enum verdict
 authz_user(struct pop3 *p, const struct cmd *c)
 {
 	p->userlen = 0;
@@ -117,7 +117,7 @@ authz_user(struct pop3 *p, const struct cmd *c)
 }
 
 /* PASS takes the rest of the line: passwords may contain spaces. */
-enum verdict
+static enum verdict
 authz_pass(struct pop3 *p, const struct cmd *c)
 {
 	size_t ulen = p->userlen;
@@ -245,7 +245,7 @@ auth_login(struct pop3 *p, const struct cmd *c, unsigned char *buf)
  * AUTH alone lists the mechanisms, as old clients expect (RFC 1734); it
  * is not a failed login.
  */
-enum verdict
+static enum verdict
 authz_auth(struct pop3 *p, const struct cmd *c)
 {
 	unsigned char buf[SASL_MAX];
@@ -274,7 +274,7 @@ authz_auth(struct pop3 *p, const struct cmd *c)
 }
 
 /* Only when the greeting carried a timestamp (--apop-secrets). */
-enum verdict
+static enum verdict
 authz_apop(struct pop3 *p, const struct cmd *c)
 {
 	if (p->cfg->apop_secrets == NULL) {
@@ -289,7 +289,7 @@ authz_apop(struct pop3 *p, const struct cmd *c)
 	    c->arglen[1]);
 }
 
-enum verdict
+static enum verdict
 authz_utf8(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
@@ -298,7 +298,7 @@ authz_utf8(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
-enum verdict
+static enum verdict
 authz_quit(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
@@ -306,10 +306,29 @@ authz_quit(struct pop3 *p, const struct cmd *c)
 	return V_QUIT;
 }
 
-enum verdict
+static enum verdict
 authz_not_yet(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
 	reply_err(&p->io, NULL, "not logged in");
 	return V_MISUSE;
 }
+
+const struct command authorization_commands[] = {
+	{ "USER", authz_user, 1, 1 },
+	{ "PASS", authz_pass, 1, ARGS_REST },
+	{ "APOP", authz_apop, 2, 2 },
+	{ "AUTH", authz_auth, 0, 2 },
+	{ "UTF8", authz_utf8, 0, 0 },
+	{ "QUIT", authz_quit, 0, 0 },
+	{ "CAPA", any_capa, 0, 0 },
+	{ "STAT", authz_not_yet, 0, ARGS_REST },
+	{ "LIST", authz_not_yet, 0, ARGS_REST },
+	{ "RETR", authz_not_yet, 0, ARGS_REST },
+	{ "DELE", authz_not_yet, 0, ARGS_REST },
+	{ "NOOP", authz_not_yet, 0, ARGS_REST },
+	{ "RSET", authz_not_yet, 0, ARGS_REST },
+	{ "TOP", authz_not_yet, 0, ARGS_REST },
+	{ "UIDL", authz_not_yet, 0, ARGS_REST },
+	{ NULL, NULL, 0, 0 }
+};

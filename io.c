@@ -44,21 +44,6 @@
 
 #include "io.h"
 
-int
-io_detach(void)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
-	    dup2(null, STDOUT_FILENO) == -1) {
-		return -1;
-	}
-	if (null > STDERR_FILENO) {
-		close(null);
-	}
-	return 0;
-}
-
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {

@@ -64,9 +64,6 @@ void	io_init(struct io *, int, int, int);
 void	io_set_deadline(struct io *, int);
 int	io_deadline_passed(const struct io *);
 
-/* For helper processes: fd 0 and 1 become /dev/null, off the client. */
-int	io_detach(void);
-
 /*
  * Returns the next line in *line and *len (valid until the next call), or why
  * there is none. Pending replies are flushed before the call blocks. Once

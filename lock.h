@@ -2,8 +2,9 @@
 /*
  * Mailbox locking as Debian Policy 11.6 asks: fcntl() first, then an
  * NFS-safe dot-lock beside the mailbox; never waiting while holding one.
- * The fcntl lock is taken by the session (as the user); the dot-lock is
- * made by the lock helper (lockd.c), which may hold the spool's group.
+ * The session's side, run as the user: it takes the fcntl lock and asks
+ * the lock helper (lockd.c), which may hold the spool's group, for the
+ * dot-lock.
  */
 #ifndef POP3D_LOCK_H
 #define POP3D_LOCK_H
@@ -16,7 +17,7 @@ enum lock_status {
 
 struct lock {
 	int		 fd;		/* the mailbox, open for writing */
-	int		 chan;		/* to the lock helper; -1: the
+	int		 helper;	/* the channel to the lock helper; -1: the
 					   caller holds the dot-lock */
 	int		 held;
 };
@@ -28,24 +29,12 @@ enum lock_status lock_take(struct lock *);
 void	lock_release(struct lock *);
 
 /*
- * The dot-lock itself, for the lock helper: base.lock in the directory
- * dirfd, made by link(2) from a unique name. dotlock_create: 0, or -1 with
- * errno EEXIST when another process holds it.
+ * The session's requests to its lock helper on chan (lockd.c). The
+ * session file is given only to a session whose own walk (dirfd) reached
+ * the helper's directory: an fd, or -1.
  */
-int	dotlock_create(int, const char *);
-
-/* How dotlock_create() makes its unique file (the helper's filter). */
-#define DOTLOCK_TMP_FLAGS \
-	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
-void	dotlock_remove(int, const char *);
-
-/*
- * For pop3d --recover: a dot-lock made before the system started was left
- * by a process that no longer runs here, however young it is; removed.
- */
-void	dotlock_break_from_before_boot(int, const char *);
-
-/* The random pause between two attempts at a busy lock. */
-void	lock_pause(void);
+int	lockd_session_file(int, int);
+enum lock_status lockd_dotlock(int);
+void	lockd_dotunlock(int);
 
 #endif

@@ -12,7 +12,8 @@
  * lock too) before it removes the dot-lock, so that no program that
  * honours the locks sees the mailbox half rewritten. Its own system call
  * filter (sandbox.c) allows just that. pop3d --recover runs the same code
- * once per mailbox (lockd_recover()).
+ * once per mailbox (lockd_recover()). Besides the session, these are the
+ * only processes that run the maildrop code (mailbox.c), as the user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,25 +22,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lockchan.h"
 #include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
 #include "sandbox.h"
-
-enum {
-	REQ_SESSION = 'S',
-	REQ_LOCK = 'L',
-	REQ_UNLOCK = 'U',
-	ANS_OK = 'K',
-	ANS_BUSY = 'B',
-	ANS_ERROR = 'E'
-};
 
 struct helper {
 	int		 chan;
@@ -50,79 +42,98 @@ struct helper {
 	int		 opened;	/* the session asked for its file */
 };
 
-/* One byte on the channel, with the descriptor fd unless it is -1. */
 static int
-send_byte(int chan, char byte, int fd)
+name_with(char *out, size_t len, const char *base, const char *suffix)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	struct iovec iov;
+	int n = snprintf(out, len, "%s%s", base, suffix);
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	return sendmsg(chan, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return 0;
+}
+
+/* A lock older than DOTLOCK_STALE was left by a process that died. */
+static void
+remove_if_stale(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > DOTLOCK_STALE) {
+		log_msg(LOG_NOTICE, "removing stale lock %s", name);
+		unlinkat(dirfd, name, 0);
+	}
+}
+
+/* link(2) reports success unreliably on NFS: the link count decides. */
+static int
+dotlock_create(int dirfd, const char *base)
+{
+	char name[NAME_MAX + 1], tmp[NAME_MAX + 1], host[64];
+	struct stat st;
+	int fd, ok;
+
+	if (gethostname(host, sizeof(host)) == -1) {
+		snprintf(host, sizeof(host), "localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (name_with(name, sizeof(name), base, ".lock") == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.lk%ld.%.32s", base, (long)getpid(),
+	    host) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = openat(dirfd, tmp, DOTLOCK_TMP_FLAGS, 0644);
+	if (fd == -1) {
+		return -1;
+	}
+	dprintf(fd, "%ld\n", (long)getpid());
+	close(fd);
+	ok = linkat(dirfd, tmp, dirfd, name, 0) == 0 ||
+	    (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_nlink == 2);
+	unlinkat(dirfd, tmp, 0);
+	if (!ok) {
+		remove_if_stale(dirfd, name);
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dotlock_remove(int dirfd, const char *base)
+{
+	char name[NAME_MAX + 1];
+
+	if (name_with(name, sizeof(name), base, ".lock") == 0) {
+		unlinkat(dirfd, name, 0);
+	}
 }
 
 /*
- * One byte from the channel, and the descriptor sent with it (*fd, else
- * -1); what recvmsg() returns.
+ * For pop3d --recover: a dot-lock made before the system started was left
+ * by a process that no longer runs here, however young it is; removed.
  */
-static ssize_t
-recv_byte(int chan, char *byte, int *fd)
+static void
+dotlock_break_from_before_boot(int dirfd, const char *base)
 {
-	/* Room for several: whatever arrives is ours to close. */
-	char cbuf[CMSG_SPACE(4 * sizeof(int))];
-	int got[4], n_got = 0, i;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	struct iovec iov;
-	size_t k;
-	ssize_t n;
+	char name[NAME_MAX + 1];
+	struct timespec up;
+	struct stat st;
 
-	*fd = -1;
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	do {
-		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
-	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL;
-	    cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			continue;
-		}
-		for (k = 0; CMSG_LEN((k + 1) * sizeof(int)) <= cm->cmsg_len &&
-		    n_got < 4; k++) {
-			memcpy(&got[n_got++], CMSG_DATA(cm) + k * sizeof(int),
-			    sizeof(int));
-		}
+	if (name_with(name, sizeof(name), base, ".lock") == -1 ||
+	    clock_gettime(CLOCK_BOOTTIME, &up) == -1) {
+		return;
 	}
-	if (n == 1 && n_got == 1 && !(mh.msg_flags & MSG_CTRUNC)) {
-		*fd = got[0];
-		return n;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_mtime < time(NULL) - up.tv_sec) {
+		log_msg(LOG_NOTICE, "removing %s, made before the system "
+		    "started", name);
+		unlinkat(dirfd, name, 0);
 	}
-	for (i = 0; i < n_got; i++) {
-		close(got[i]);
-	}
-	return n;
 }
 
 /* The session file must be a plain file of ours that nobody else links. */
@@ -206,14 +217,14 @@ serve_one(struct helper *h, char req, int sent)
 	switch (req) {
 	case REQ_SESSION:
 		fd = same_directory(h, sent) ? open_session_file(h) : -1;
-		send_byte(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
+		lockchan_send(h->chan, fd == -1 ? ANS_ERROR : ANS_OK, fd);
 		if (fd != -1) {
 			h->opened = 1;
 			close(fd);
 		}
 		break;
 	case REQ_LOCK:
-		send_byte(h->chan, h->locked || !h->opened ? ANS_ERROR :
+		lockchan_send(h->chan, h->locked || !h->opened ? ANS_ERROR :
 		    take_dotlock(h), -1);
 		break;
 	case REQ_UNLOCK:
@@ -221,10 +232,10 @@ serve_one(struct helper *h, char req, int sent)
 			dotlock_remove(h->dirfd, h->base);
 			h->locked = 0;
 		}
-		send_byte(h->chan, ANS_OK, -1);
+		lockchan_send(h->chan, ANS_OK, -1);
 		break;
 	default:
-		send_byte(h->chan, ANS_ERROR, -1);
+		lockchan_send(h->chan, ANS_ERROR, -1);
 		break;
 	}
 }
@@ -360,7 +371,7 @@ lockd_serve(int chan, const char *path, int dirfd)
 
 	ignore_stop_signals();
 	start(&h, chan, path, dirfd);
-	while (recv_byte(chan, &req, &sent) == 1) {
+	while (lockchan_recv(chan, &req, &sent) == 1) {
 		serve_one(&h, req, sent);
 		if (sent != -1) {
 			close(sent);
@@ -383,55 +394,4 @@ lockd_recover(const char *path, int dirfd)
 	start(&h, -1, path, dirfd);
 	dotlock_break_from_before_boot(h.dirfd, h.base);
 	return finish_and_unlock(&h);
-}
-
-/* A request, with the descriptor out unless -1; the answer, *in its fd. */
-static char
-ask(int chan, char req, int out, int *in)
-{
-	char answer = ANS_ERROR;
-	int fd;
-
-	if (send_byte(chan, req, out) == -1 ||
-	    recv_byte(chan, &answer, &fd) != 1) {
-		return ANS_ERROR;
-	}
-	if (in != NULL) {
-		*in = fd;
-	} else if (fd != -1) {
-		close(fd);
-	}
-	return answer;
-}
-
-int
-lockd_session_file(int chan, int dirfd)
-{
-	int fd = -1;
-
-	if (ask(chan, REQ_SESSION, dirfd, &fd) != ANS_OK && fd != -1) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-enum lock_status
-lockd_dotlock(int chan)
-{
-	switch (ask(chan, REQ_LOCK, -1, NULL)) {
-	case ANS_OK:
-		return LOCK_OK;
-	case ANS_BUSY:
-		return LOCK_BUSY;
-	default:
-		errno = EIO;
-		return LOCK_ERROR;
-	}
-}
-
-void
-lockd_dotunlock(int chan)
-{
-	ask(chan, REQ_UNLOCK, -1, NULL);
 }

@@ -10,17 +10,14 @@
  * dot-lock and exits. If the helper dies too, the dot-lock stays, as any
  * crashed mail program's does, and the next login or pop3d --recover
  * completes the update.
+ * Run by the lock helper alone (lockd_directory() in its first moments,
+ * still as root: privsep.c); pop3d --recover's child for each mailbox is
+ * such a helper without a session (lockd_recover()). The session's side
+ * is lock.c; the bytes between the two are lockchan.h's.
  */
 #ifndef POP3D_LOCKD_H
 #define POP3D_LOCKD_H
 
-#include <fcntl.h>
-
-#include "lock.h"
-
-/* How the helper opens the session file (the system call filter's rule). */
-#define LOCKD_SESSION_FLAGS \
-	(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
 /*
  * The directory of the mailbox at path as the session reaches it
@@ -43,13 +40,5 @@ void	lockd_serve(int, const char *, int) __attribute__((noreturn));
  * releases it. 0 when done or nothing was to do; -1 (logged) otherwise.
  */
 int	lockd_recover(const char *, int);
-
-/*
- * The session's side. The session file is given only to a session whose
- * own walk (dirfd) reached the helper's directory: an fd, or -1.
- */
-int	lockd_session_file(int, int);
-enum lock_status lockd_dotlock(int);
-void	lockd_dotunlock(int);
 
 #endif

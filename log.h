@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <syslog.h>
 
-/* Room for a user name escaped by log_escape(). */
-#define LOG_NAME_MAX	(4 * 128 + 1)
+#include "params.h"
+
+/* Room for a user name escaped by log_escape(): \xNN for every byte. */
+#define LOG_NAME_MAX	(4 * USER_MAX + 1)
 
 /* A log line at most: more than any line pop3d makes, with two names. */
 #define LOG_LINE_MAX	2048

@@ -15,55 +15,10 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
 #include "window.h"
-
-static int
-append(char *out, size_t outlen, size_t *o, const char *s, size_t n)
-{
-	if (n >= outlen - *o) {
-		return -1;
-	}
-	memcpy(out + *o, s, n);
-	*o += n;
-	return 0;
-}
-
-int
-mailbox_path(char *out, size_t outlen, const char *tmpl, const char *user,
-    const char *home)
-{
-	size_t o = 0;
-	const char *p, *s;
-	int r;
-
-	if (outlen == 0) {
-		return -1;
-	}
-	for (p = tmpl; *p != '\0'; p++) {
-		if (*p != '%') {
-			r = append(out, outlen, &o, p, 1);
-		} else if (*++p == 'u' || *p == 'h') {
-			s = *p == 'u' ? user : home;
-			if (*s == '\0') {
-				return -1;
-			}
-			r = append(out, outlen, &o, s, strlen(s));
-		} else if (*p == '%') {
-			r = append(out, outlen, &o, "%", 1);
-		} else {
-			return -1;
-		}
-		if (r == -1) {
-			return -1;
-		}
-	}
-	out[o] = '\0';
-	return out[0] == '/' ? 0 : -1;
-}
 
 static enum mbx_status
 refuse(struct mailbox *mb, enum mbx_status st, const char *problem)
@@ -308,8 +263,8 @@ file_size(const struct mailbox *mb)
  * the end of the file. NULL on a read error.
  */
 static const unsigned char *
-fetch(struct mailbox *mb, struct window *w, off_t off, off_t to, off_t size,
-    size_t *got, int *eof)
+map_or_read(struct mailbox *mb, struct window *w, off_t off, off_t to,
+    off_t size, size_t *got, int *eof)
 {
 	const unsigned char *p;
 	size_t want = READ_BUFFER;
@@ -357,7 +312,7 @@ feed(struct mailbox *mb, struct scan *s, off_t from, off_t to, off_t *end)
 		size = to;
 	}
 	while (!eof && st == MBX_OK) {
-		p = fetch(mb, &w, off, to, size, &got, &eof);
+		p = map_or_read(mb, &w, off, to, size, &got, &eof);
 		if (p == NULL) {
 			st = refuse(mb, MBX_TEMP, "mailbox read error");
 			break;
@@ -395,7 +350,7 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	if (mb->scan_xuidl) {
 		mbox_scan_want_xuidl(s);
 	}
-	mb->cached = 0;
+	mb->buf_holds = 0;
 	st = feed(mb, s, from, to, end);
 	if (st != MBX_OK) {
 		mbox_scan_free(s);
@@ -414,7 +369,7 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 }
 
 static enum mbx_status
-locked(struct mailbox *mb)
+take_locks(struct mailbox *mb)
 {
 	switch (lock_take(&mb->lock)) {
 	case LOCK_OK:
@@ -520,7 +475,7 @@ load(struct mailbox *mb)
 {
 	enum mbx_status s;
 
-	s = locked(mb);
+	s = take_locks(mb);
 	if (s != MBX_OK) {
 		return s;
 	}
@@ -550,8 +505,8 @@ mailbox_recover(int dirfd, const char *name, int jfd)
 	if (s == MBX_OK && mb.fd != -1) {
 		mb.session_fd = jfd;
 		mb.lock.fd = mb.fd;
-		mb.lock.chan = -1;
-		s = locked(&mb);
+		mb.lock.helper = -1;
+		s = take_locks(&mb);
 		if (s == MBX_OK) {
 			s = recover(&mb);
 			lock_release(&mb.lock);
@@ -594,7 +549,7 @@ mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
 		return s;
 	}
 	mb->lock.fd = mb->fd;
-	mb->lock.chan = chan;
+	mb->lock.helper = chan;
 	return load(mb);
 }
 
@@ -651,7 +606,7 @@ read_piece(struct mailbox *mb, struct retrieval *r)
 	ssize_t n, used;
 	int eof;
 
-	mb->cached = 0;
+	mb->buf_holds = 0;
 	r->off = r->next;
 	r->handed = 0;
 	if (r->to - r->off < READ_BUFFER) {
@@ -696,7 +651,7 @@ mailbox_retrieve(struct mailbox *mb, size_t i, struct retrieval *r)
 	r->off = r->m->from;
 	r->to = region_end(mb->msgs, mb->count, i, mb->end);
 	r->next = r->to;
-	if (mb->cached == i + 1) {
+	if (mb->buf_holds == i + 1) {
 		return MBX_OK;
 	}
 	r->next = r->off;
@@ -706,7 +661,7 @@ mailbox_retrieve(struct mailbox *mb, size_t i, struct retrieval *r)
 	}
 	s = read_piece(mb, r);
 	if (s == MBX_OK && r->scan == NULL) {
-		mb->cached = i + 1;
+		mb->buf_holds = i + 1;
 	} else if (s == MBX_OK && !begins_listed(r)) {
 		s = changed(mb);
 	}
@@ -985,7 +940,7 @@ rewrite(struct mailbox *mb, const struct msg *msgs, size_t count, off_t end,
 	if (base == -1) {
 		return MBX_OK;
 	}
-	mb->cached = 0;
+	mb->buf_holds = 0;
 	if (fresh) {
 		prefix = index_digest(msgs, count, base);
 	} else if (n > 0 && prefix_digest(mb, base, &prefix) == -1) {
@@ -1129,7 +1084,7 @@ deletions_hold(struct mailbox *mb, struct msg **listed, off_t size)
 		i = j;
 	}
 	free(need);
-	mb->cached = 0;
+	mb->buf_holds = 0;
 	return s;
 }
 
@@ -1226,7 +1181,7 @@ mailbox_update(struct mailbox *mb)
 	if (listed == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	s = locked(mb);
+	s = take_locks(mb);
 	if (s == MBX_OK) {
 		s = still_named(mb);
 		if (s == MBX_OK) {

@@ -45,20 +45,14 @@ struct mailbox {
 	size_t		 count;
 	off_t		 end;		/* where the listed messages end */
 	unsigned char	*buf;		/* READ_BUFFER bytes */
-	size_t		 cached;	/* 1 + the message whose region buf holds */
+	size_t		 buf_holds;	/* 1 + the message whose whole region
+					   is in buf; 0: none */
 	const char	*problem;	/* for the log, when not MBX_OK */
 	size_t		 unmatched;	/* deletions that could not be applied */
 	int		 want_xuidl;	/* honour X-UIDL headers */
 	int		 scan_xuidl;	/* this scan collects them */
 	char		*xuidl_pool;	/* their values, see mbox_uidl() */
 };
-
-/*
- * Expands %u (user), %h (home) and %% in template into out. 0 on success;
- * -1 for an unknown escape, an empty user or home, a relative result or
- * one that does not fit.
- */
-int	mailbox_path(char *, size_t, const char *, const char *, const char *);
 
 /*
  * The directory of the mailbox at path, reached from "/" one name at a
@@ -96,7 +90,7 @@ struct retrieval {
 
 /*
  * Starts retrieving message i. A region of up to READ_BUFFER bytes is
- * read and compared whole here, and stays in buf (mb->cached) for the
+ * read and compared whole here, and stays in buf (mb->buf_holds) for the
  * next retrieval of i; of a longer one, the first piece must begin the
  * listed message and hold no other. MBX_CHANGED or MBX_TEMP: nothing is
  * to be handed out (the client can be told); r needs no mailbox_done().

@@ -42,6 +42,7 @@
 #include "privsep.h"
 #include "recover.h"
 #include "sandbox.h"
+#include "template.h"
 #include "trusted.h"
 
 /*
@@ -374,12 +375,18 @@ static void
 run_prelogin(struct pop3 *p, const struct passwd *pw, struct account *acct,
     unsigned char *handover, size_t *len)
 {
+	struct login_watch lw;
 	pid_t pid = fork_joined(&p->chan);
 
 	if (pid == 0) {
 		prelogin_child(p, pw);
 	}
-	monitor_run(p, pid, acct, handover, len);
+	lw.cfg = p->cfg;
+	lw.peer = p->peer;
+	lw.timestamp = p->timestamp;
+	lw.chan = p->chan;
+	lw.proxied = p->proxied;
+	monitor_run(&lw, pid, acct, handover, len);
 	close(p->chan);
 }
 

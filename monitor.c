@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "monitor.h"
-
-/* The whole pre-login phase, however slowly a client trickles lines. */
-#define PRELOGIN_MAX	(5 * LOGIN_TIMEOUT)
+#include "params.h"
+#include "privsep.h"
 
 /* What the worker reports back through its pipe. */
 struct worker_result {
@@ -169,11 +169,11 @@ method_field(enum auth_method m)
 }
 
 static void
-log_failure(const struct pop3 *p, const char *name, enum auth_method m,
+log_failure(const struct login_watch *lw, const char *name, enum auth_method m,
     const char *why)
 {
 	log_msg(LOG_NOTICE, "LOGIN FAILED, user=%s%s, ip=[%s]", name,
-	    method_field(m), p->peer);
+	    method_field(m), lw->peer);
 	if (why != NULL && *why != '\0') {
 		log_msg(LOG_DEBUG, "login failure reason for user=%s: %s",
 		    name, why);
@@ -181,7 +181,7 @@ log_failure(const struct pop3 *p, const char *name, enum auth_method m,
 }
 
 static enum priv_verdict
-authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
+authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *acct)
 {
 	struct auth_request r;
 	struct worker_result w;
@@ -192,27 +192,27 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	    a->userlen);
 	if (!name_ok(a->user, a->userlen) || a->passlen == 0 ||
 	    memchr(a->pass, '\0', a->passlen) != NULL) {
-		log_failure(p, name, a->method,
+		log_failure(lw, name, a->method,
 		    "malformed name or empty password");
 		return PV_FAIL;
 	}
 	memset(&r, 0, sizeof(r));
-	r.service = p->cfg->pam_service;
-	r.passwd_file = p->cfg->passwd_file;
+	r.service = lw->cfg->pam_service;
+	r.passwd_file = lw->cfg->passwd_file;
 	r.user = a->user;
 	r.pass = a->pass;
-	r.rhost = strcmp(p->peer, "unknown") == 0 ? NULL : p->peer;
-	r.apop_secrets = p->cfg->apop_secrets;
-	r.apop_timestamp = p->timestamp;
+	r.rhost = strcmp(lw->peer, "unknown") == 0 ? NULL : lw->peer;
+	r.apop_secrets = lw->cfg->apop_secrets;
+	r.apop_timestamp = lw->timestamp;
 	r.apop = a->method == METHOD_APOP;
-	res = check_in_worker(p->chan, &r, &w);
+	res = check_in_worker(lw->chan, &r, &w);
 	/*
 	 * Not LOGIN FAILED: fail2ban must not ban every client while the
 	 * password database is down.
 	 */
 	if (res == AUTH_TEMPFAIL) {
 		log_msg(LOG_WARNING, "authentication unavailable (%s), "
-		    "user=%s, ip=[%s]", w.why, name, p->peer);
+		    "user=%s, ip=[%s]", w.why, name, lw->peer);
 		return PV_TEMPFAIL;
 	}
 	/*
@@ -221,18 +221,18 @@ authenticate(struct pop3 *p, const struct priv_auth *a, struct account *acct)
 	 * the password was right.
 	 */
 	if (res != AUTH_OK || w.acct.uid == 0 || w.acct.gid == 0) {
-		log_failure(p, name, a->method, res != AUTH_OK ? w.why :
+		log_failure(lw, name, a->method, res != AUTH_OK ? w.why :
 		    w.acct.uid == 0 ? "uid 0" : "primary group 0 refused");
 		return PV_FAIL;
 	}
 	if (geteuid() != 0 && w.acct.uid != geteuid()) {
 		log_msg(LOG_ERR, "not started as root: cannot serve user=%s, "
-		    "ip=[%s]", name, p->peer);
+		    "ip=[%s]", name, lw->peer);
 		return PV_DENIED;
 	}
 	*acct = w.acct;
 	log_msg(LOG_INFO, "LOGIN, user=%s%s, ip=[%s]", name,
-	    method_field(a->method), p->peer);
+	    method_field(a->method), lw->peer);
 	return PV_OK;
 }
 
@@ -312,21 +312,21 @@ take_handover(int chan, pid_t child, time_t deadline, unsigned char *out,
 
 /* The client behind a trusted proxy, from the child's first message. */
 static void
-take_peer(struct pop3 *p, pid_t child, time_t deadline)
+take_peer(struct login_watch *lw, pid_t child, time_t deadline)
 {
 	unsigned char buf[PRIV_MSG_MAX];
 	char addr[PEER_MAX];
 	ssize_t n;
 
-	n = next_request(p->chan, deadline, buf);
+	n = next_request(lw->chan, deadline, buf);
 	if (n <= 0 || priv_parse_peer(buf, (size_t)n, addr,
 	    sizeof(addr)) == -1) {
 		end_prelogin(child);
 	}
 	if (addr[0] != '\0') {
-		log_msg(LOG_DEBUG, "PROXY header from %s: client %s", p->peer,
+		log_msg(LOG_DEBUG, "PROXY header from %s: client %s", lw->peer,
 		    addr);
-		memcpy(p->peer, addr, strlen(addr) + 1);
+		memcpy(lw->peer, addr, strlen(addr) + 1);
 	}
 }
 
@@ -335,9 +335,9 @@ take_peer(struct pop3 *p, pid_t child, time_t deadline)
  * file to check it against. Only a compromised child does that.
  */
 static int
-request_allowed(const struct pop3 *p, const struct priv_auth *a)
+request_allowed(const struct login_watch *lw, const struct priv_auth *a)
 {
-	return a->method != METHOD_APOP || p->cfg->apop_secrets != NULL;
+	return a->method != METHOD_APOP || lw->cfg->apop_secrets != NULL;
 }
 
 /*
@@ -371,7 +371,7 @@ await_leaving(pid_t child, int chan, time_t deadline)
 }
 
 void
-monitor_run(struct pop3 *p, pid_t child, struct account *acct,
+monitor_run(struct login_watch *lw, pid_t child, struct account *acct,
     unsigned char *handover, size_t *len)
 {
 	unsigned char buf[PRIV_MSG_MAX];
@@ -382,33 +382,33 @@ monitor_run(struct pop3 *p, pid_t child, struct account *acct,
 	unsigned int failures = 0;
 	ssize_t n;
 
-	if (p->proxied) {
-		take_peer(p, child, deadline);
+	if (lw->proxied) {
+		take_peer(lw, child, deadline);
 	}
 	for (;;) {
-		n = next_request(p->chan, deadline, buf);
+		n = next_request(lw->chan, deadline, buf);
 		if (n <= 0 || priv_parse_auth(buf, (size_t)n, &a) == -1 ||
-		    !request_allowed(p, &a)) {
+		    !request_allowed(lw, &a)) {
 			explicit_bzero(&a, sizeof(a));
 			end_prelogin(child);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &began);
-		v = authenticate(p, &a, acct);
+		v = authenticate(lw, &a, acct);
 		explicit_bzero(&a, sizeof(a));
 		explicit_bzero(buf, sizeof(buf));
 		if (v != PV_OK) {
 			pad_failure(&began);
 		}
 		v = count_failure(v, &failures);
-		if (priv_send_verdict(p->chan, v) == -1) {
+		if (priv_send_verdict(lw->chan, v) == -1) {
 			end_prelogin(child);
 		}
 		if (v == PV_OK) {
-			take_handover(p->chan, child, deadline, handover, len);
+			take_handover(lw->chan, child, deadline, handover, len);
 			return;
 		}
 		if (v != PV_FAIL && v != PV_TEMPFAIL) {
-			await_leaving(child, p->chan, deadline);
+			await_leaving(child, lw->chan, deadline);
 		}
 	}
 }

@@ -10,8 +10,20 @@
 
 #include <sys/types.h>
 
-#include "pop3d.h"
-#include "priv.h"
+#include "auth.h"
+#include "config.h"
+#include "monmsg.h"
+
+/* What the monitor is given of the login it watches (from main.c). */
+struct login_watch {
+	const struct config *cfg;
+	char		*peer;		/* PEER_MAX bytes: the client's address,
+					   replaced by the one a trusted
+					   proxy's header names */
+	const char	*timestamp;	/* APOP's, or empty */
+	int		 chan;		/* to the pre-login child */
+	int		 proxied;	/* the child reads a PROXY header */
+};
 
 /*
  * Returns when a user has logged in, with *acct filled and the bytes the
@@ -19,7 +31,7 @@
  * the client leaves, times out or runs out of attempts, the process ends
  * here with status 0.
  */
-void	monitor_run(struct pop3 *, pid_t, struct account *, unsigned char *,
+void	monitor_run(struct login_watch *, pid_t, struct account *, unsigned char *,
 	    size_t *);
 
 #endif

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Every limit pop3d enforces, each with the reason for its value.
- * Included by all files; defines nothing that runs.
+ * The limits pop3d sets on what a client, a file or the time may cost,
+ * each with the reason for its value. A bound that belongs to one
+ * format's definition stays beside its parser (the passwd(5) fields in
+ * auth.c, UIDL_MAX in mbox.h, PROXY_V2_MAX in proxy.c, the journal's
+ * layout in journal.c). Included where one is used; defines nothing
+ * that runs.
  */
 #ifndef POP3D_PARAMS_H
 #define POP3D_PARAMS_H
@@ -43,6 +47,12 @@
 
 /* Debian user names are at most 32 bytes; UTF-8 names take more room. */
 #define USER_MAX		128
+
+/* Room for a client address in text: IPv6 with scope, or a host name. */
+#define PEER_MAX		256
+
+/* The greeting's <pid.random.time@host> for APOP. */
+#define TIMESTAMP_MAX		160
 
 /* Home directories (for %h in the mailbox template), with room to spare. */
 #define HOME_MAX		1024
@@ -97,6 +107,19 @@
  * bounded by -t too).
  */
 #define LOGIN_TIMEOUT		60
+
+/*
+ * The whole pre-login phase as the monitor bounds it, however slowly a
+ * client trickles lines (the child's own bound is LOGIN_TIMEOUT).
+ */
+#define PRELOGIN_MAX		(5 * LOGIN_TIMEOUT)
+
+/*
+ * A passwd or secrets file: tens of thousands of accounts fit in far
+ * less; a bigger file is a mistake (or an attack through a writable
+ * path) and is not read.
+ */
+#define PASSWD_FILE_MAX		(16 * 1024 * 1024)
 
 /*
  * Locking: how long one attempt at the fcntl and dot-lock pair may keep

@@ -17,7 +17,7 @@ void	peer_address(int, char *, size_t);
 
 /*
  * 1 if the network peer of fd is one of the addresses in list (separated
- * by commas), 0 if not; list_ok() checks such a list: 0, or -1.
+ * by commas), 0 if not; peer_list_ok() checks such a list: 0, or -1.
  */
 int	peer_in_list(int, const char *);
 int	peer_list_ok(const char *);

@@ -1,64 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * pop3d's protocol state machine (RFC 1939): the command tables of the
- * two states, the dispatcher, and each state from its first to its last
- * byte. The processes that run them, and every credential change, are
- * main.c's and privsep.c's.
+ * pop3d's protocol state machine (RFC 1939): the dispatcher, and each
+ * state from its first to its last byte, with the command table of each
+ * (authz.c's, session.c's). Run by the pre-login child (AUTHORIZATION)
+ * and by the session, as the user (TRANSACTION): the processes and every
+ * credential change are main.c's and privsep.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pop3d.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "proxy.h"
-
-#define ARGS_REST	255	/* PASS: the rest of the line, spaces and all */
-
-struct command {
-	const char	*verb;
-	handler_fn	*fn;
-	unsigned char	 min_args;
-	unsigned char	 max_args;
-};
-
-static const struct command authorization[] = {
-	{ "USER", authz_user, 1, 1 },
-	{ "PASS", authz_pass, 1, ARGS_REST },
-	{ "APOP", authz_apop, 2, 2 },
-	{ "AUTH", authz_auth, 0, 2 },
-	{ "UTF8", authz_utf8, 0, 0 },
-	{ "QUIT", authz_quit, 0, 0 },
-	{ "CAPA", any_capa, 0, 0 },
-	{ "STAT", authz_not_yet, 0, ARGS_REST },
-	{ "LIST", authz_not_yet, 0, ARGS_REST },
-	{ "RETR", authz_not_yet, 0, ARGS_REST },
-	{ "DELE", authz_not_yet, 0, ARGS_REST },
-	{ "NOOP", authz_not_yet, 0, ARGS_REST },
-	{ "RSET", authz_not_yet, 0, ARGS_REST },
-	{ "TOP", authz_not_yet, 0, ARGS_REST },
-	{ "UIDL", authz_not_yet, 0, ARGS_REST },
-	{ NULL, NULL, 0, 0 }
-};
-
-static const struct command transaction[] = {
-	{ "STAT", sess_stat, 0, 0 },
-	{ "LIST", sess_list, 0, 1 },
-	{ "RETR", sess_retr, 1, 1 },
-	{ "DELE", sess_dele, 1, 1 },
-	{ "NOOP", sess_noop, 0, 0 },
-	{ "RSET", sess_rset, 0, 0 },
-	{ "TOP", sess_top, 2, 2 },
-	{ "UIDL", sess_uidl, 0, 1 },
-	{ "QUIT", sess_quit, 0, 0 },
-	{ "CAPA", any_capa, 0, 0 },
-	{ "USER", sess_not_now, 0, ARGS_REST },
-	{ "PASS", sess_not_now, 0, ARGS_REST },
-	{ "APOP", sess_not_now, 0, ARGS_REST },
-	{ "AUTH", sess_not_now, 0, ARGS_REST },
-	{ "UTF8", sess_not_now, 0, ARGS_REST },
-	{ NULL, NULL, 0, 0 }
-};
 
 static enum verdict
 run_line(struct pop3 *p, const struct command *table,
@@ -233,7 +187,7 @@ pop3_authorization(struct pop3 *p)
 	}
 	reply_ok(&p->io, "POP3 server ready%s%s",
 	    p->timestamp[0] != '\0' ? " " : "", p->timestamp);
-	how = dispatch(p, authorization, 1);
+	how = dispatch(p, authorization_commands, 1);
 	/*
 	 * A write that failed (or timed out) before the login ends the
 	 * connection: the session must not run the client's pipelined
@@ -258,7 +212,7 @@ pop3_transaction(struct pop3 *p, const char *path, int lockd)
 	enum ending how;
 
 	how = open_maildrop(p, path, lockd) == 0 ?
-	    dispatch(p, transaction, 0) : END_REFUSED;
+	    dispatch(p, transaction_commands, 0) : END_REFUSED;
 	log_logout(p, how);
 	mailbox_close(&p->mbox);
 	return how;

@@ -1,35 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * What the protocol state machine shares with its command handlers.
+ * Run by the pre-login child (AUTHORIZATION) and by the session, as the
+ * user (TRANSACTION); the root monitor is built without it (monitor.h).
  */
 #ifndef POP3D_POP3D_H
 #define POP3D_POP3D_H
 
 #include "auth.h"
+#include "config.h"
 #include "io.h"
 #include "log.h"
 #include "mailbox.h"
+#include "params.h"
 #include "proto.h"
-
-/* Room for a client address in text: IPv6 with scope, or a host name. */
-#define PEER_MAX	256
-
-/* The greeting's <pid.random.time@host> for APOP. */
-#define TIMESTAMP_MAX	160
-
-struct config {
-	const char	*mailbox;	/* the path template */
-	const char	*pam_service;
-	const char	*passwd_file;	/* NULL: PAM */
-	int		 timeout;	/* seconds, TRANSACTION */
-	int		 debug;		/* log to stderr as well */
-	int		 no_plaintext;	/* refuse credentials in the clear */
-	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
-	const char	*apop_secrets;	/* NULL: no APOP, no timestamp */
-	const char	*proxy_from;	/* peers whose PROXY header we read */
-	const char	*privsep_user;	/* the pre-login account */
-	const char	*privsep_dir;	/* its empty chroot */
-};
 
 struct pop3 {
 	struct io	 io;
@@ -87,14 +71,24 @@ enum ending pop3_transaction(struct pop3 *, const char *, int);
 
 typedef enum verdict handler_fn(struct pop3 *, const struct cmd *);
 
-/* authz.c: AUTHORIZATION, run unprivileged. */
-handler_fn authz_user, authz_pass, authz_apop, authz_auth, authz_utf8,
-    authz_quit, authz_not_yet;
+/* PASS: the rest of the line, spaces and all, is its one argument. */
+#define ARGS_REST	255
+
+/* A command a state knows; a table ends with a NULL verb. */
+struct command {
+	const char	*verb;
+	handler_fn	*fn;
+	unsigned char	 min_args;
+	unsigned char	 max_args;
+};
+
+/* authz.c: AUTHORIZATION, run by the pre-login child. */
+extern const struct command authorization_commands[];
 
 /* session.c: TRANSACTION, run as the user. */
-handler_fn sess_stat, sess_list, sess_retr, sess_dele, sess_noop, sess_rset,
-    sess_top, sess_uidl, sess_quit, sess_not_now;
-/* CAPA (RFC 2449), the same in both states. */
+extern const struct command transaction_commands[];
+
+/* CAPA (RFC 2449), the same in both states (session.c). */
 handler_fn any_capa;
 
 #endif

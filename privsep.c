@@ -3,10 +3,15 @@
  * Every credential change of pop3d: the pre-login child's drop into an
  * empty chroot as the privsep user, the session's irrevocable change to
  * the user (proved by a failing setuid(0)), the lock helper's start and
- * pop3d --recover's child for each mailbox.
- * As another user than root they change nothing.
+ * pop3d --recover's child for each mailbox; and io_detach(), which takes
+ * fd 0 and 1 (the client) from the helpers: the lock helper and the
+ * monitor's PAM worker. Run by root in the process about to change (the
+ * pre-login child, the monitor as it becomes the session, the lock
+ * helper, a --recover child); as another user than root they change
+ * nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -155,6 +160,21 @@ fork_joined(int *chan)
 	close(fds[pid == 0 ? 0 : 1]);
 	*chan = fds[pid == 0 ? 1 : 0];
 	return pid;
+}
+
+int
+io_detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1) {
+		return -1;
+	}
+	if (null > STDERR_FILENO) {
+		close(null);
+	}
+	return 0;
 }
 
 int

@@ -9,7 +9,8 @@
 #include <pwd.h>
 #include <sys/types.h>
 
-#include "pop3d.h"
+#include "auth.h"
+#include "config.h"
 
 /*
  * The pre-login child: no forks, no file writes; with pw (as root) also
@@ -39,5 +40,8 @@ int	recover_as_owner(const struct account *, const char *);
  * is the caller's end on either side.
  */
 pid_t	fork_joined(int *);
+
+/* For helper processes: fd 0 and 1 become /dev/null, off the client. */
+int	io_detach(void);
 
 #endif

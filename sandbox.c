@@ -25,8 +25,6 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
-#include "lock.h"
-#include "lockd.h"
 #include "log.h"
 #include "mailbox.h"
 #include "sandbox.h"
@@ -146,13 +144,13 @@ static const struct rule session_rules[] = {
 	ANY(fsync),
 	ANY(fdatasync),
 	ANY(getrandom),		/* the journal's end marker */
+	ANY(sync_file_range),	/* journal.c: writeback of what it copies */
 	/*
 	 * Not made today, but natural to a faster update path and no more
 	 * powerful than what is allowed: allowed so that such a change
 	 * does not turn into SIGSYS in production.
 	 */
 	ANY(fallocate),
-	ANY(sync_file_range),
 	ANY(copy_file_range),
 	ANY(fadvise64),
 	ANY(preadv),

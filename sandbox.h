@@ -10,6 +10,8 @@
 #ifndef POP3D_SANDBOX_H
 #define POP3D_SANDBOX_H
 
+#include <fcntl.h>
+
 /*
  * AddressSanitizer builds (gcc's and clang's way of saying so): their
  * filters let through what its reports need, read-only opens among them.
@@ -39,5 +41,14 @@ int	sandbox_prelogin(void);
  * and the recovery of an interrupted update.
  */
 int	sandbox_lockd(void);
+
+/*
+ * How the lock helper opens its files (lockd.c), which its filter allows
+ * exactly: the session file, and the unique name of a dot-lock.
+ */
+#define LOCKD_SESSION_FLAGS \
+	(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+#define DOTLOCK_TMP_FLAGS \
+	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
 #endif

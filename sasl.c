@@ -72,28 +72,6 @@ base64_decode(const unsigned char *in, size_t inlen, unsigned char *out,
 }
 
 int
-base64_encode(const unsigned char *in, size_t inlen, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-	unsigned long v;
-
-	if ((inlen + 2) / 3 * 4 >= outlen) {
-		return -1;
-	}
-	for (i = 0; i < inlen; i += 3) {
-		v = (unsigned long)in[i] << 16;
-		v |= i + 1 < inlen ? (unsigned long)in[i + 1] << 8 : 0;
-		v |= i + 2 < inlen ? in[i + 2] : 0;
-		out[o++] = alphabet[v >> 18 & 0x3f];
-		out[o++] = alphabet[v >> 12 & 0x3f];
-		out[o++] = i + 1 < inlen ? alphabet[v >> 6 & 0x3f] : '=';
-		out[o++] = i + 2 < inlen ? alphabet[v & 0x3f] : '=';
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-int
 plain_parse(const unsigned char *msg, size_t len, struct plain *p)
 {
 	const unsigned char *nul1, *nul2;

@@ -16,9 +16,6 @@
  */
 long	base64_decode(const unsigned char *, size_t, unsigned char *, size_t);
 
-/* Encodes (in, inlen) into out, NUL-terminated; -1 if it does not fit. */
-int	base64_encode(const unsigned char *, size_t, char *, size_t);
-
 struct plain {
 	const unsigned char *user;	/* the authentication identity */
 	size_t		 userlen;

@@ -34,7 +34,7 @@ number_of(const struct pop3 *p, const struct msg *m)
 	return (unsigned long)(m - p->mbox.msgs) + 1;
 }
 
-enum verdict
+static enum verdict
 sess_stat(struct pop3 *p, const struct cmd *c)
 {
 	unsigned long long size = 0;
@@ -81,7 +81,7 @@ put_listing_line(struct io *io, size_t n, const char *text, size_t len)
 	io_put(io, start, (size_t)(o - start));
 }
 
-enum verdict
+static enum verdict
 sess_list(struct pop3 *p, const struct cmd *c)
 {
 	char size[20], *start;
@@ -108,7 +108,7 @@ sess_list(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
-enum verdict
+static enum verdict
 sess_uidl(struct pop3 *p, const struct cmd *c)
 {
 	char uidl[UIDL_MAX + 1];
@@ -204,7 +204,7 @@ serve(struct pop3 *p, const struct msg *m, struct top *top)
 	return V_NEXT;
 }
 
-enum verdict
+static enum verdict
 sess_retr(struct pop3 *p, const struct cmd *c)
 {
 	struct msg *m = message_arg(p, c, 0);
@@ -212,7 +212,7 @@ sess_retr(struct pop3 *p, const struct cmd *c)
 	return m == NULL ? V_NEXT : serve(p, m, NULL);
 }
 
-enum verdict
+static enum verdict
 sess_top(struct pop3 *p, const struct cmd *c)
 {
 	struct msg *m;
@@ -232,7 +232,7 @@ sess_top(struct pop3 *p, const struct cmd *c)
 	return serve(p, m, &top);
 }
 
-enum verdict
+static enum verdict
 sess_dele(struct pop3 *p, const struct cmd *c)
 {
 	struct msg *m = message_arg(p, c, 0);
@@ -245,7 +245,7 @@ sess_dele(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
-enum verdict
+static enum verdict
 sess_noop(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
@@ -253,7 +253,7 @@ sess_noop(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
-enum verdict
+static enum verdict
 sess_rset(struct pop3 *p, const struct cmd *c)
 {
 	size_t i;
@@ -299,7 +299,7 @@ reply_update(struct pop3 *p, enum mbx_status s)
  * the dispatcher the failure, and the session ends as a hang-up or a
  * timeout, logged as such.
  */
-enum verdict
+static enum verdict
 sess_quit(struct pop3 *p, const struct cmd *c)
 {
 	sigset_t all, old;
@@ -330,7 +330,7 @@ sess_quit(struct pop3 *p, const struct cmd *c)
 	return V_QUIT;
 }
 
-enum verdict
+static enum verdict
 sess_not_now(struct pop3 *p, const struct cmd *c)
 {
 	(void)c;
@@ -359,3 +359,21 @@ any_capa(struct pop3 *p, const struct cmd *c)
 	return V_NEXT;
 }
 
+const struct command transaction_commands[] = {
+	{ "STAT", sess_stat, 0, 0 },
+	{ "LIST", sess_list, 0, 1 },
+	{ "RETR", sess_retr, 1, 1 },
+	{ "DELE", sess_dele, 1, 1 },
+	{ "NOOP", sess_noop, 0, 0 },
+	{ "RSET", sess_rset, 0, 0 },
+	{ "TOP", sess_top, 2, 2 },
+	{ "UIDL", sess_uidl, 0, 1 },
+	{ "QUIT", sess_quit, 0, 0 },
+	{ "CAPA", any_capa, 0, 0 },
+	{ "USER", sess_not_now, 0, ARGS_REST },
+	{ "PASS", sess_not_now, 0, ARGS_REST },
+	{ "APOP", sess_not_now, 0, ARGS_REST },
+	{ "AUTH", sess_not_now, 0, ARGS_REST },
+	{ "UTF8", sess_not_now, 0, ARGS_REST },
+	{ NULL, NULL, 0, 0 }
+};

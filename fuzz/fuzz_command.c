@@ -42,7 +42,7 @@
 #include "fuzz.h"
 #include "params.h"
 #include "pop3d.h"
-#include "priv.h"
+#include "monmsg.h"
 #include "proto.h"
 
 #define SETTINGS	5

@@ -162,7 +162,7 @@ check_retrieval(struct mailbox *mb, size_t i, const unsigned char *data)
 
 	to = (size_t)region_end(mb->msgs, mb->count, i, mb->end);
 	CHECK(mailbox_retrieve(mb, i, &r) == MBX_OK);
-	if (mb->cached == i + 1) {
+	if (mb->buf_holds == i + 1) {
 		CHECK(memcmp(mb->buf, data + m->from, to - (size_t)m->from) == 0);
 	}
 	while (mailbox_next(mb, &r, &p, &n) == MBX_OK && n > 0) {

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_priv: what the privileged side parses, against models of each
- * format: the monitor's messages from the pre-login child (priv.c:
+ * format: the monitor's messages from the pre-login child (monmsg.c:
  * priv_parse_auth, priv_parse_handover, priv_parse_peer), a passwd(5)
  * line (auth.c: passwd_parse_line) and an APOP secrets line (apop.c:
  * apop_parse_line). Each parser gets the whole input in a block of its
  * exact size; then the input, cut into a user, a password and an
  * address, also makes the trip through priv_send_*() and priv_recv()
  * over a socketpair, as the child sends it.
- * The input is also a whole APOP secrets file: apop_verify() and
+ * The input is also the bytes of a whole APOP secrets file, as auth.c
+ * reads it and hands it over: apop_verify() and
  * apop_listed() must agree with a reference lookup for every name in it
  * and for a name that is not. libmd is not instrumented, so MD5Update()
  * is wrapped (-Wl,--wrap) and reads every byte it is given where ASan
@@ -28,7 +29,7 @@
 #include "apop.h"
 #include "auth.h"
 #include "fuzz.h"
-#include "priv.h"
+#include "monmsg.h"
 
 #define PEER_ROOM	256	/* pop3d.h's PEER_MAX */
 #define TIMESTAMP	"<1.2@fuzz>"
@@ -187,32 +188,6 @@ check_apop(const char *line, size_t len)
 	    secret == colon + 1 && slen == len - nlen - 1));
 }
 
-/* The secrets file, rewritten with each input; removed at exit. */
-static char secrets_path[256];
-static int secrets_fd = -1;
-
-static void
-remove_secrets(void)
-{
-	unlink(secrets_path);
-}
-
-static void
-write_secrets(const unsigned char *in, size_t len)
-{
-	const char *t = getenv("TMPDIR");
-
-	if (secrets_fd == -1) {
-		CHECK(snprintf(secrets_path, sizeof(secrets_path),
-		    "%s/pop3d-fuzz-secrets-XXXXXX", t != NULL && *t == '/' ?
-		    t : "/tmp") < (int)sizeof(secrets_path));
-		CHECK((secrets_fd = mkstemp(secrets_path)) != -1);
-		atexit(remove_secrets);
-	}
-	CHECK(ftruncate(secrets_fd, 0) == 0);
-	CHECK(len == 0 || pwrite(secrets_fd, in, len, 0) == (ssize_t)len);
-}
-
 /*
  * The reference lookup, written apart from apop.c: lines split at '\n';
  * blank lines and those starting with '#' skipped; "name:secret" with a
@@ -273,11 +248,10 @@ check_apop_name(const char *buf, size_t len, const char *user)
 	model_digest(secret != NULL ? secret : "", slen, good);
 	memcpy(bad, good, sizeof(bad));
 	bad[0] = bad[0] == '0' ? '1' : '0';
-	CHECK(apop_verify(secrets_path, TIMESTAMP, user, good, &why) ==
-	    (secret != NULL ? AUTH_OK : AUTH_FAIL));
-	CHECK(apop_verify(secrets_path, TIMESTAMP, user, bad, &why) ==
-	    AUTH_FAIL);
-	CHECK(apop_listed(secrets_path, user) == (secret != NULL));
+	CHECK(apop_verify(buf, len, TIMESTAMP, user, good, &why) ==
+	    (secret != NULL));
+	CHECK(apop_verify(buf, len, TIMESTAMP, user, bad, &why) == 0);
+	CHECK(apop_listed(buf, len, user) == (secret != NULL));
 }
 
 /*
@@ -291,7 +265,6 @@ check_apop_file(const unsigned char *in, size_t len)
 	char user[USER_MAX + 1];
 	size_t pos, linelen, tried = 0;
 
-	write_secrets(in, len);
 	check_apop_name(buf, len, ABSENT_NAME);
 	for (pos = 0; pos < len && tried < NAMES_TRIED; pos += linelen + 1) {
 		line = buf + pos;

@@ -11,6 +11,7 @@
 
 #include "fuzz.h"
 #include "sasl.h"
+#include "tests/base64.h"
 
 /* The value of a base64 digit, or -1. */
 static int

@@ -20,6 +20,8 @@
 
 #include <check.h>
 
+#include "show.h"
+
 /* Accounts of the world (nss_wrapper's files). */
 #define TEST_USER	"pop3duser"	/* the served user when root */
 #define TEST_ID		64999		/* its uid and gid when root */
@@ -249,14 +251,12 @@ char	*slurp(const char *, size_t *);
 /* A file to stderr, for failures that need the server's log. */
 void	dump_file(const char *);
 
-/* (p, len) as the inside of a C string literal; slot 0 or 1. */
-const char *show(const void *, size_t, int);
 
 /* --- the suites ------------------------------------------------------- */
 
 Suite	*cli_suite(void);
 Suite	*authorization_suite(void);
-Suite	*sasl_suite(void);
+Suite	*sasl_login_suite(void);
 Suite	*transaction_suite(void);
 Suite	*maildrop_suite(void);
 Suite	*uidl_suite(void);

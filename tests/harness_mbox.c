@@ -15,7 +15,6 @@
 
 /* How much of two differing strings a failure shows. */
 #define SHOW_BEFORE	40
-#define SHOW_BYTES	160
 
 /* Grows by doubling: messages are built a byte at a time. */
 void
@@ -178,29 +177,6 @@ dump_file(const char *path)
 
 	fprintf(stderr, "---- %s\n%s---- end\n", path, p);
 	free(p);
-}
-
-/* (p, len) as a C string literal; two slots for one message. */
-const char *
-show(const void *p, size_t len, int slot)
-{
-	static char out[2][4 * SHOW_BYTES + 16];
-	const unsigned char *b = p;
-	char *o = out[slot & 1];
-	size_t i, k = 0;
-
-	for (i = 0; i < len && i < SHOW_BYTES; i++) {
-		if (b[i] == '\r' || b[i] == '\n') {
-			k += (size_t)sprintf(o + k, "\\%c", b[i] == '\r' ? 'r' : 'n');
-		} else if (b[i] < 0x20 || b[i] >= 0x7f || b[i] == '"' ||
-		    b[i] == '\\') {
-			k += (size_t)sprintf(o + k, "\\x%02x", b[i]);
-		} else {
-			o[k++] = (char)b[i];
-		}
-	}
-	snprintf(o + k, sizeof(out[0]) - k, "%s", i < len ? "..." : "");
-	return o;
 }
 
 void

@@ -105,8 +105,9 @@ int
 main(void)
 {
 	Suite *(*const suites[])(void) = {
-		cli_suite, authorization_suite, sasl_suite, transaction_suite,
-		maildrop_suite, uidl_suite, privilege_suite, sandbox_suite
+		cli_suite, authorization_suite, sasl_login_suite,
+		transaction_suite, maildrop_suite, uidl_suite, privilege_suite,
+		sandbox_suite
 	};
 	SRunner *sr;
 	size_t i;

@@ -833,7 +833,7 @@ END_TEST
 #define COUNT(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *
-sasl_suite(void)
+sasl_login_suite(void)
 {
 	Suite *s = suite_create("sasl");
 	TCase *tc = test_case("mechanisms");

@@ -15,6 +15,7 @@
 #include <check.h>
 
 #include "io.h"
+#include "tests/show.h"
 
 Suite	*apop_suite(void);
 Suite	*auth_suite(void);
@@ -84,8 +85,6 @@ size_t	fake_writes(void);
 /* Bytes the fake writer had received when the fake read was first called. */
 size_t	fake_output_at_first_read(void);
 
-/* (buf, len) as a C string literal, for failure messages; static storage. */
-const char *show(const void *, size_t, int);
 
 int	bytes_equal(const void *, size_t, const void *, size_t);
 

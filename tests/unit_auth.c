@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cred.h"
 #include "tests/unit.h"
 
 static int
@@ -287,6 +288,27 @@ START_TEST(test_apop_locked_hash_rule)
 }
 END_TEST
 
+/* A secrets file that cannot be read: try again later, APOP or not. */
+START_TEST(test_apop_unreadable_secrets_file_is_tempfail)
+{
+	char saved[sizeof(secrets_path)];
+	struct auth_request r;
+	struct account a;
+	const char *why = NULL;
+
+	memcpy(saved, secrets_path, sizeof(saved));
+	snprintf(secrets_path, sizeof(secrets_path), "/nonexistent/secrets");
+	ck_assert_int_eq(apop_login("open"), AUTH_TEMPFAIL);
+	memset(&r, 0, sizeof(r));
+	r.passwd_file = passwd_path;
+	r.apop_secrets = secrets_path;
+	r.user = "open";
+	r.pass = "whatever";
+	ck_assert_int_eq(auth_check(&r, &a, &why), AUTH_TEMPFAIL);
+	memcpy(secrets_path, saved, sizeof(saved));
+}
+END_TEST
+
 /* After the digest is right, a refusal is never "temporarily unavailable". */
 START_TEST(test_apop_unreadable_passwd_file_is_a_refusal)
 {
@@ -333,7 +355,8 @@ auth_suite(void)
 	tc = tcase_create("apop_account");
 	tcase_add_unchecked_fixture(tc, write_apop_files, remove_apop_files);
 	ADD_TESTS(tc, test_apop_runs_account_checks, test_apop_locked_hash_rule,
-	    test_apop_unreadable_passwd_file_is_a_refusal, test_cred_next_line);
+	    test_apop_unreadable_passwd_file_is_a_refusal, test_cred_next_line,
+	    test_apop_unreadable_secrets_file_is_tempfail);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -181,27 +181,3 @@ bytes_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
-/* Two slots, so that one message can show two strings. */
-const char *
-show(const void *buf, size_t len, int slot)
-{
-	static char text[2][2048];
-	const unsigned char *p = buf;
-	char *o = text[slot & 1];
-	size_t i, used = 0, room = sizeof(text[0]) - 8;
-
-	for (i = 0; i < len && used < room; i++) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' &&
-		    p[i] != '"') {
-			o[used++] = (char)p[i];
-		} else {
-			used += (size_t)snprintf(o + used, 5, "\\x%02x", p[i]);
-		}
-	}
-	if (i < len) {
-		memcpy(o + used, "...", 3);
-		used += 3;
-	}
-	o[used] = '\0';
-	return o;
-}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lockd.h"
+#include "template.h"
 #include "mailbox.h"
 #include "params.h"
 #include "tests/unit.h"
@@ -831,10 +832,10 @@ buf_holds(struct mailbox *mb, size_t i)
 	    mb->end) - mb->msgs[i].from);
 	int same;
 
-	if (mb->cached == 0) {
+	if (mb->buf_holds == 0) {
 		return 1;
 	}
-	ck_assert_uint_eq(mb->cached, i + 1);
+	ck_assert_uint_eq(mb->buf_holds, i + 1);
 	region = file_bytes(mb->msgs[i].from, len);
 	same = memcmp(mb->buf, region, len) == 0;
 	free(region);
@@ -1053,7 +1054,7 @@ check_change_while_retrieved(void (*change)(void))
 	free(got);
 	ck_assert_int_eq(st, MBX_CHANGED);
 	ck_assert_uint_lt(len, (size_t)mb.msgs[1].len);
-	ck_assert_uint_eq(mb.cached, 0);
+	ck_assert_uint_eq(mb.buf_holds, 0);
 	mailbox_close(&mb);
 }
 

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "pop3d.h"
-#include "priv.h"
+#include "params.h"
+#include "monmsg.h"
 #include "privsep.h"
 #include "tests/unit.h"
 
@@ -95,7 +95,8 @@ run_monitor(const struct attempt *a, size_t n, const char *apop_secrets,
 {
 	static unsigned char handover[INPUT_BUFFER];
 	static struct config cfg;
-	static struct pop3 p;
+	static struct login_watch w;
+	static char peer[PEER_MAX];
 	struct account acct;
 	size_t len = 0, got = 0;
 	ssize_t r;
@@ -110,15 +111,16 @@ run_monitor(const struct attempt *a, size_t n, const char *apop_secrets,
 		cfg.passwd_file = passwd_path;
 		cfg.pam_service = "pop3";
 		cfg.apop_secrets = apop_secrets;
-		p.cfg = &cfg;
-		snprintf(p.peer, sizeof(p.peer), "192.0.2.1");
-		snprintf(p.timestamp, sizeof(p.timestamp), "<1.2@test>");
-		child = fork_joined(&p.chan);
+		w.cfg = &cfg;
+		snprintf(peer, sizeof(peer), "192.0.2.1");
+		w.peer = peer;
+		w.timestamp = "<1.2@test>";
+		child = fork_joined(&w.chan);
 		if (child == 0) {
-			fake_child(p.chan, rep[1], a, n);
+			fake_child(w.chan, rep[1], a, n);
 		}
 		close(rep[1]);
-		monitor_run(&p, child, &acct, handover, &len);
+		monitor_run(&w, child, &acct, handover, &len);
 		_exit(LOGGED_IN);
 	}
 	close(rep[1]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * priv.c: the messages between the pre-login child and the monitor, the
+ * monmsg.c: the messages between the pre-login child and the monitor, the
  * parser the monitor trusts, and the real SOCK_SEQPACKET channel.
  */
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "priv.h"
+#include "monmsg.h"
 #include "tests/unit.h"
 
 /*

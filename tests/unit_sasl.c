@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sasl.c: strict base64, SASL PLAIN messages, UTF-8 validation; and the
- * X-UIDL values mbox.c collects for --x-uidl.
+ * sasl.c: strict base64, SASL PLAIN messages, UTF-8 validation.
  */
 #include <stdlib.h>
 
-#include "mbox.h"
 #include "sasl.h"
+#include "tests/base64.h"
 #include "tests/unit.h"
 
 struct b64_case {
@@ -159,78 +158,6 @@ START_TEST(test_utf8_valid)
 }
 END_TEST
 
-/* Scans a whole mailbox in one buffer, X-UIDL values collected. */
-static struct msg *
-scan_xuidl(const char *mbox, size_t *count, char **pool)
-{
-	struct scan *s = mbox_scan_new();
-	size_t len = strlen(mbox);
-	struct msg *msgs;
-
-	ck_assert_ptr_nonnull(s);
-	mbox_scan_want_xuidl(s);
-	ck_assert_int_eq(mbox_scan(s, (const unsigned char *)mbox, len, 0, 1),
-	    (ssize_t)len);
-	msgs = mbox_scan_finish(s, (off_t)len, count);
-	*pool = mbox_scan_take_pool(s);
-	mbox_scan_free(s);
-	return msgs;
-}
-
-static void
-expect_uidl(const struct msg *m, const char *pool, const char *want)
-{
-	char uidl[UIDL_MAX + 1];
-
-	mbox_uidl(m, pool, uidl);
-	if (want != NULL) {
-		ck_assert_str_eq(uidl, want);
-	} else {
-		ck_assert_uint_eq(strlen(uidl), 32);
-	}
-}
-
-static const char xuidl_mbox[] =
-    "From a Thu Jan  1 00:00:00 2026\n"
-    "X-UIDL: 1a2b3c4d5e\n"
-    "Subject: one\n\nbody\n\n"
-    "From b Thu Jan  1 00:00:00 2026\n"
-    "Subject: two\n"
-    "x-uidl:\tUID77-tab  \r\n"
-    "\nbody\n\n"
-    "From c Thu Jan  1 00:00:00 2026\n"
-    "X-UIDL: 1a2b3c4d5e\n"
-    "Subject: three repeats the first\n\nbody\n\n"
-    "From d Thu Jan  1 00:00:00 2026\n"
-    "X-UIDL: has space\n"
-    "Subject: four is not a valid id\n\nbody\n\n"
-    "From e Thu Jan  1 00:00:00 2026\n"
-    "Subject: five has it in the body\n\nX-UIDL: notaheader\n\n"
-    "From f Thu Jan  1 00:00:00 2026\n"
-    "X-UIDL: 12345678901234567890123456789012345678901234567890"
-    "123456789012345678901\n"
-    "Subject: six is too long\n\nbody\n";
-
-START_TEST(test_xuidl_values_are_taken_when_unique_and_valid)
-{
-	size_t count;
-	char *pool;
-	struct msg *m = scan_xuidl(xuidl_mbox, &count, &pool);
-
-	ck_assert_uint_eq(count, 6);
-	ck_assert_ptr_nonnull(pool);
-	expect_uidl(&m[0], pool, "1a2b3c4d5e");
-	expect_uidl(&m[1], pool, "UID77-tab");
-	expect_uidl(&m[2], pool, NULL);
-	expect_uidl(&m[3], pool, NULL);
-	expect_uidl(&m[4], pool, NULL);
-	expect_uidl(&m[5], pool, NULL);
-	expect_uidl(&m[0], NULL, NULL);
-	free(pool);
-	free(m);
-}
-END_TEST
-
 Suite *
 sasl_suite(void)
 {
@@ -238,7 +165,6 @@ sasl_suite(void)
 	TCase *b64 = tcase_create("base64");
 	TCase *plain = tcase_create("plain");
 	TCase *utf8 = tcase_create("utf8");
-	TCase *xuidl = tcase_create("x-uidl");
 
 	tcase_add_loop_test(b64, test_base64_decode_strictly, 0,
 	    (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
@@ -247,10 +173,8 @@ sasl_suite(void)
 	    (int)(sizeof(plain_cases) / sizeof(plain_cases[0])));
 	tcase_add_loop_test(utf8, test_utf8_valid, 0,
 	    (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
-	tcase_add_test(xuidl, test_xuidl_values_are_taken_when_unique_and_valid);
 	suite_add_tcase(s, b64);
 	suite_add_tcase(s, plain);
 	suite_add_tcase(s, utf8);
-	suite_add_tcase(s, xuidl);
 	return s;
 }

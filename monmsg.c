@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The channel between the pre-login child (unprivileged) and the monitor
- * (root). A SOCK_SEQPACKET socketpair keeps message boundaries, so each
- * recv is one whole message; every parser checks lengths exactly.
+ * The monitor's messages (monmsg.h): the channel between the pre-login
+ * child (unprivileged) and the monitor (root). Run at both ends: the
+ * child sends with priv_send_*(), the monitor parses with
+ * priv_parse_*(); the verdict goes the other way. A SOCK_SEQPACKET
+ * socketpair keeps message boundaries, so each recv is one whole
+ * message; every parser checks lengths exactly.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,7 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "priv.h"
+#include "monmsg.h"
 
 enum { MSG_AUTH = 'A', MSG_VERDICT = 'V', MSG_HANDOVER = 'H', MSG_PEER = 'P' };
 

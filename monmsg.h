@@ -5,8 +5,8 @@
  * the client's pipelined bytes the child had already read. The monitor
  * parses with priv_parse_auth() and trusts nothing else the child sends.
  */
-#ifndef POP3D_PRIV_H
-#define POP3D_PRIV_H
+#ifndef POP3D_MONMSG_H
+#define POP3D_MONMSG_H
 
 #include <stddef.h>
 #include <sys/types.h>
