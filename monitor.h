@@ -22,4 +22,10 @@
 void	monitor_run(struct pop3 *, pid_t, struct account *, unsigned char *,
 	    size_t *);
 
+/*
+ * Whether (s, len) may be a login name at all (no path separator, no
+ * dot-file, no control byte); any other is refused as a wrong password.
+ */
+int	login_name_ok(const char *, size_t);
+
 #endif
