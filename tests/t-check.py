@@ -6,7 +6,8 @@ pop3d --check [USER], the administrator's self-test (issue 13, part 4).
 As root (as in CI): a healthy setup in a temporary directory (a privsep
 directory, a --passwd-file, a root:mail 2775 spool with a mailbox of two
 known messages) passes with exit status 0, and what --check says a client
-would see is what a real session on a socketpair answers to PASS. Each
+would see is what a real session on a socketpair answers to PASS; while
+an MDA holds its fcntl lock the mailbox is not indexed ([IN-USE]). Each
 broken thing is found, with its fix, and a nonzero exit status: a missing
 privsep user, a group-writable privsep directory, a missing spool, a spool
 the lock helper cannot write, a world-writable passwd file, a wrong
@@ -21,6 +22,7 @@ skipped and said, exit status 77.
 
 POP3D=path overrides ./pop3d. Last line: "N passed, M failed".
 """
+import fcntl
 import os
 import pwd
 import shutil
@@ -164,6 +166,13 @@ def healthy(w):
     real = session_reply(w.args(), "alice", PASSWORD)
     check(real == sees(out, "alice"),
           "a real session answers what --check said: %r" % real)
+    with open(w.box, "r+b") as f:
+        fcntl.lockf(f, fcntl.LOCK_EX)   # an MDA delivering, fcntl-locked
+        rc, out, err = run_check(w.args() + ["alice"], PASSWORD)
+    check(rc == 1 and sees(out, "alice") ==
+          "-ERR [IN-USE] mailbox is locked",
+          "a delivery's fcntl lock keeps the index out: [IN-USE] (rc=%d)"
+          % rc, out + err)
     rc, out, err = run_check(w.args() + ["bob"], PASSWORD)
     check(rc == 0 and sees(out, "bob") ==
           "+OK maildrop has 0 messages (0 octets)",
