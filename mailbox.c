@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "lockchan.h"
 #include "log.h"
 #include "mailbox.h"
 #include "params.h"
@@ -175,7 +176,8 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	if (s != MBX_OK) {
 		return s;
 	}
-	mb->fd = openat(dirfd, name, MAILBOX_OPEN_FLAGS);
+	mb->fd = openat(dirfd, name, mb->inspect ? MAILBOX_INSPECT_FLAGS :
+	    MAILBOX_OPEN_FLAGS);
 	if (mb->fd == -1) {
 		return open_failed(mb, errno);
 	}
@@ -521,14 +523,15 @@ mailbox_recover(int dirfd, const char *name, int jfd)
 	return s == MBX_OK ? 0 : -1;
 }
 
-enum mbx_status
-mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
+/* The mailbox at path opened, not yet locked nor indexed. */
+static enum mbx_status
+start(struct mailbox *mb, const char *path, int xuidl, int inspect)
 {
-	enum mbx_status s;
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
 	mb->want_xuidl = xuidl;
+	mb->inspect = inspect;
 	mb->fd = -1;
 	mb->dirfd = -1;
 	mb->session_fd = -1;
@@ -540,7 +543,65 @@ mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
 	if (mb->buf == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	s = open_file(mb);
+	return open_file(mb);
+}
+
+/*
+ * A read lock (type F_RDLCK) or its release (F_UNLCK): the write lock of
+ * every MDA that locks with fcntl excludes it, so what is indexed is no
+ * half-delivered message of theirs.
+ */
+static enum mbx_status
+inspect_lock(struct mailbox *mb, short type)
+{
+	struct flock fl;
+	int i;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	for (i = 0; i < LOCK_TRIES; i++) {
+		if (fcntl(mb->fd, F_OFD_SETLK, &fl) == 0) {
+			return MBX_OK;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
+			return refuse(mb, MBX_TEMP, "mailbox cannot be locked");
+		}
+		lock_pause();
+	}
+	return refuse(mb, MBX_IN_USE, "mailbox is locked");
+}
+
+enum mbx_status
+mailbox_inspect(struct mailbox *mb, const char *path, int xuidl)
+{
+	enum mbx_status s;
+	struct stat st;
+
+	s = start(mb, path, xuidl, 1);
+	if (s != MBX_OK || mb->fd == -1) {
+		return s;
+	}
+	if (fstat(mb->fd, &st) == -1) {
+		return refuse(mb, MBX_TEMP, "mailbox cannot be examined");
+	}
+	if ((st.st_mode & S_IWUSR) == 0) {
+		return open_failed(mb, EACCES);
+	}
+	s = inspect_lock(mb, F_RDLCK);
+	if (s == MBX_OK) {
+		s = scan_index(mb);
+		(void)inspect_lock(mb, F_UNLCK);
+	}
+	return s;
+}
+
+enum mbx_status
+mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
+{
+	enum mbx_status s;
+
+	s = start(mb, path, xuidl, 0);
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
 	}

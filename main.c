@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "selfcheck.h"
 #include "monitor.h"
 #include "peer.h"
 #include "pop3d.h"
@@ -95,7 +96,8 @@ usage(void)
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
 	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
 	    "             [-V|--version] [-h|--help]\n"
-	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n");
+	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n"
+	    "       pop3d --check [the options of a session] [USER]\n");
 	exit(0);
 }
 
@@ -120,6 +122,10 @@ parse_timeout(const char *s)
 
 /* pop3d --recover: a one-shot run at boot instead of a session. */
 static int recover_mode;
+
+/* pop3d --check [USER]: the administrator's self-test (selfcheck.h). */
+static int check_mode;
+static const char *check_user;
 
 static void
 check_template(const char *tmpl)
@@ -148,6 +154,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "apop-secrets", required_argument, NULL, 'A' },
 		{ "proxy-from", required_argument, NULL, 'R' },
 		{ "recover", no_argument, NULL, 'C' },
+		{ "check", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -203,6 +210,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'C':
 			recover_mode = 1;
 			break;
+		case 'K':
+			check_mode = 1;
+			break;
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
 			exit(0);
@@ -213,6 +223,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			    argv[optind - 1]);
 			exit(EX_USAGE);
 		}
+	}
+	if (check_mode && optind + 1 == argc) {
+		check_user = argv[optind++];
 	}
 	if (optind != argc) {
 		bad_option("argument", argv[optind]);
@@ -336,22 +349,16 @@ static struct passwd *
 privsep_account(const struct config *cfg)
 {
 	struct passwd *pw;
-	struct stat st;
+	const char *why;
 
 	/* parse_options() sets both; clang's analyzer cannot tell. */
 	assert(cfg->privsep_user != NULL && cfg->privsep_dir != NULL);
 	if (geteuid() != 0) {
 		return NULL;
 	}
-	pw = getpwnam(cfg->privsep_user);
-	if (pw == NULL || pw->pw_uid == 0) {
-		config_error("privsep user %s missing or root",
-		    cfg->privsep_user);
-	}
-	if (stat(cfg->privsep_dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		config_error("privsep directory %s must be a directory owned "
-		    "and writable only by root", cfg->privsep_dir);
+	if ((why = privsep_user_problem(cfg->privsep_user, &pw)) != NULL ||
+	    (why = privsep_dir_problem(cfg->privsep_dir)) != NULL) {
+		config_error("%s", why);
 	}
 	return pw;
 }
@@ -453,6 +460,9 @@ main(int argc, char **argv)
 	log_open(cfg.debug);
 	if (recover_mode) {
 		return recover_spool(cfg.mailbox);
+	}
+	if (check_mode) {
+		return check_run(&cfg, check_user);
 	}
 	if (cfg.passwd_file != NULL) {
 		check_passwd_file(cfg.passwd_file);

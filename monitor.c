@@ -139,8 +139,8 @@ check_in_worker(int chan, const struct auth_request *r,
  * Names that could reach the mailbox path as something else: a path
  * separator, a dot-file, control bytes. UTF-8 is welcome.
  */
-static int
-name_ok(const char *s, size_t len)
+int
+login_name_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -190,7 +190,7 @@ authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *
 
 	log_escape(name, sizeof(name), (const unsigned char *)a->user,
 	    a->userlen);
-	if (!name_ok(a->user, a->userlen) || a->passlen == 0 ||
+	if (!login_name_ok(a->user, a->userlen) || a->passlen == 0 ||
 	    memchr(a->pass, '\0', a->passlen) != NULL) {
 		log_failure(lw, name, a->method,
 		    "malformed name or empty password");

@@ -34,4 +34,10 @@ struct login_watch {
 void	monitor_run(struct login_watch *, pid_t, struct account *, unsigned char *,
 	    size_t *);
 
+/*
+ * Whether (s, len) may be a login name at all (no path separator, no
+ * dot-file, no control byte); any other is refused as a wrong password.
+ */
+int	login_name_ok(const char *, size_t);
+
 #endif

@@ -110,6 +110,16 @@ become_user(const struct config *cfg, const struct account *a)
 	set_ids(a->uid, a->gid);
 }
 
+gid_t
+lock_helper_gid(const struct stat *dir, gid_t gid)
+{
+	if (dir->st_gid != 0 &&
+	    (dir->st_mode & (S_IWGRP | S_IWOTH)) == S_IWGRP) {
+		return dir->st_gid;
+	}
+	return gid;
+}
+
 /*
  * The lock helper may create files in the mailbox's directory: in a
  * group-writable spool (2775 root:mail) it gets that group, and nothing
@@ -133,9 +143,8 @@ become_lock_helper(const struct account *a, const char *path)
 	if (geteuid() != 0) {
 		return dirfd;
 	}
-	if (fstat(dirfd, &st) == 0 && st.st_gid != 0 &&
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) == S_IWGRP) {
-		gid = st.st_gid;
+	if (fstat(dirfd, &st) == 0) {
+		gid = lock_helper_gid(&st, a->gid);
 	}
 	if (setgroups(1, &gid) == -1) {
 		log_fatal("setgroups");
@@ -226,4 +235,58 @@ recover_as_owner(const struct account *a, const char *path)
 	    "was killed by signal" : "ended with exit status",
 	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return -1;
+}
+
+/* A problem text: what is wrong and how to fix it. */
+static char problem[PATH_MAX + 256];
+
+const char *
+privsep_user_problem(const char *name, struct passwd **pw)
+{
+	*pw = getpwnam(name);
+	if (*pw == NULL) {
+		(void)snprintf(problem, sizeof(problem), "privsep user %s does "
+		    "not exist; fix: adduser --system --group --no-create-home "
+		    "--home /nonexistent %s, or name another with "
+		    "--privsep-user", name, name);
+		return problem;
+	}
+	if ((*pw)->pw_uid == 0) {
+		(void)snprintf(problem, sizeof(problem), "privsep user %s has "
+		    "uid 0, so the pre-login child would keep root; fix: name "
+		    "an account of its own with --privsep-user", name);
+		return problem;
+	}
+	return NULL;
+}
+
+/*
+ * Whoever may write in the chroot could give the pre-login child files
+ * to find there (or replace the directory's entries under it).
+ */
+const char *
+privsep_dir_problem(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == -1) {
+		(void)snprintf(problem, sizeof(problem), "privsep directory "
+		    "%s: %s; fix: mkdir -m 0755 %s", dir, strerror(errno), dir);
+		return problem;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		(void)snprintf(problem, sizeof(problem), "privsep directory "
+		    "%s is not a directory; fix: name an empty directory with "
+		    "--privsep-dir", dir);
+		return problem;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		(void)snprintf(problem, sizeof(problem), "privsep directory "
+		    "%s: mode %04o owner %u: it must be owned by root and "
+		    "writable by root only; fix: chown root %s && chmod go-w %s",
+		    dir, (unsigned int)(st.st_mode & 07777),
+		    (unsigned int)st.st_uid, dir, dir);
+		return problem;
+	}
+	return NULL;
 }

@@ -7,6 +7,7 @@
 #define POP3D_PRIVSEP_H
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "auth.h"
@@ -34,6 +35,23 @@ int	start_lockd(const struct account *, const char *);
  * group). 0 when it completed or had nothing to do.
  */
 int	recover_as_owner(const struct account *, const char *);
+
+/*
+ * The group the lock helper gets for the mailbox directory dir (its
+ * fstat()): the directory's own when the directory is writable by its
+ * group (not root's) and not by others (2775 root:mail), else gid, the
+ * user's.
+ */
+gid_t	lock_helper_gid(const struct stat *, gid_t);
+
+/*
+ * The rules for the pre-login account and its chroot, checked at start
+ * (main.c) and by pop3d --check: NULL when they hold; else what is wrong
+ * and how to fix it, a static text valid until the next call. The
+ * account, when it exists, is in *pw.
+ */
+const char *privsep_user_problem(const char *, struct passwd **);
+const char *privsep_dir_problem(const char *);
 
 /*
  * fork(), with parent and child joined by a SOCK_SEQPACKET pair: *chan

@@ -123,8 +123,7 @@ recover_entry(int dirfd, const char *dir, const char *entry,
 	}
 }
 
-/* The spool: the template's directory, which must not depend on the user. */
-static int
+int
 spool_of(const char *tmpl, char *dir, size_t len)
 {
 	const char *slash = strrchr(tmpl, '/');

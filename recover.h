@@ -15,4 +15,11 @@
  */
 int	recover_spool(const char *);
 
+/*
+ * The spool: the directory of the mailbox template tmpl, into dir (len
+ * bytes), for --recover and --check. 0; -1 when it depends on the user
+ * (%u or %h in it), there is none or it does not fit.
+ */
+int	spool_of(const char *, char *, size_t);
+
 #endif
