@@ -47,6 +47,7 @@ struct mailbox {
 	unsigned char	*buf;		/* READ_BUFFER bytes */
 	size_t		 cached;	/* 1 + the message whose region buf holds */
 	const char	*problem;	/* for the log, when not MBX_OK */
+	int		 err;		/* its errno for the log, or 0 */
 	size_t		 unmatched;	/* deletions that could not be applied */
 	int		 want_xuidl;	/* honour X-UIDL headers */
 	int		 scan_xuidl;	/* this scan collects them */
