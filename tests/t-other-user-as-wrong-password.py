@@ -31,6 +31,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from integrity.tally import check, summary  # noqa: E402
+
 POP3D = os.path.abspath(os.environ.get("POP3D", "./pop3d"))
 NOBODY = 65534
 OTHER = 4242
@@ -38,21 +42,6 @@ PASSWORD = "same password 13"
 DELAY = 3.0             # AUTH_FAIL_DELAY
 REFUSED = "-ERR [AUTH] authentication failed"
 WHY = "not started as root: only user=nobody (uid 65534) can be served"
-
-passed = failed = 0
-
-
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL - " + name, flush=True)
-        for line in detail.splitlines():
-            print("    " + line, flush=True)
-
 
 def as_nobody():
     os.setgroups([])
@@ -152,8 +141,7 @@ def main():
               "as a wrong password", "%r\n%s" % (pam, log))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from integrity.tally import check, summary  # noqa: E402
+
 POP3D = os.path.abspath(os.environ.get("POP3D", "./pop3d"))
 LOG_MAIL_ERR = 2 * 8 + 3
 LIMIT = 20
@@ -50,21 +54,6 @@ CASES = [
     (["--privsep-user=p3d-no-such-user"], 78,
      ["privsep user p3d-no-such-user missing", "adduser --system"]),
 ]
-
-passed = failed = 0
-
-
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL - " + name, flush=True)
-        for line in detail.splitlines():
-            print("    " + line, flush=True)
-
 
 def run_with_log(dev, sock, args):
     """pop3d args with dev mounted over /dev: (status, stdout, stderr,
@@ -114,8 +103,7 @@ def main():
     finally:
         sock.close()
         shutil.rmtree(tmp)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":
