@@ -307,7 +307,9 @@ install: pop3d
 
 # Removes what install put, except configuration: the PAM service when it
 # is not the one install wrote, the privsep account and /var/empty (which
-# other programs may share); it says how to remove those.
+# other programs may share); it says how to remove those, and the session
+# files beside the mailboxes. The directories install made go when empty
+# (scripts/rmdir-empty), the privsep one only under a DESTDIR.
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && \
 	    systemctl is-enabled --quiet pop3d.socket 2>/dev/null; then \
@@ -332,9 +334,18 @@ uninstall:
 	        "file install writes (remove it by hand if pop3d was its" \
 	        "only user)"; \
 	fi
-	@echo "uninstall: kept the privsep account and $(PRIVSEP_DIR); if" \
-	    "nothing else uses them: deluser --system pop3d &&" \
-	    "rmdir $(PRIVSEP_DIR)"
+	@scripts/rmdir-empty "$(DESTDIR)" $(if $(DESTDIR),/,$(PREFIX)) \
+	    $(SBINDIR) $(MANDIR)/man8 $(UNITDIR) $(PAMDIR) \
+	    $(if $(DESTDIR),$(PRIVSEP_DIR))
+	@echo "uninstall: left for the administrator, to remove if nothing" \
+	    "else uses them:"
+	@echo "    the privsep account: deluser --system pop3d"
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "    the privsep directory: rmdir $(PRIVSEP_DIR)"; \
+	fi
+	@echo "    the session file MAILBOX.pop3d beside each mailbox (with" \
+	    "the default -m: /var/mail/*.pop3d), once pop3d --recover has" \
+	    "completed any update they hold: rm /var/mail/*.pop3d"
 	@if [ -z "$(DESTDIR)" ]; then \
 	    echo "uninstall: now: systemctl daemon-reload"; \
 	fi

@@ -30,10 +30,6 @@ answer(struct pop3 *p, enum priv_verdict v)
 	case PV_FAIL_LAST:
 		reply_err(&p->io, "AUTH", "authentication failed, goodbye");
 		return V_QUIT;
-	case PV_DENIED:
-		reply_err(&p->io, "SYS/PERM", "this server does not serve "
-		    "that account");
-		return V_QUIT;
 	case PV_TEMPFAIL_LAST:
 		reply_err(&p->io, "SYS/TEMP",
 		    "authentication temporarily unavailable, goodbye");

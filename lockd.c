@@ -246,11 +246,9 @@ lockd_directory(const char *path)
 	const char *problem;
 	int dirfd;
 
+	/* A missing directory: the session refuses the login and logs it. */
 	if (mailbox_dir(path, &dirfd, &problem) != MBX_OK) {
 		log_msg(LOG_ERR, "lock helper: %s: %s", path, problem);
-	} else if (dirfd == -1) {
-		log_msg(LOG_ERR, "lock helper: cannot open the directory of %s",
-		    path);
 	}
 	return dirfd;
 }

@@ -21,7 +21,8 @@
 
 /*
  * The directory of the mailbox at path as the session reaches it
- * (mailbox_dir()), for the helper: an O_PATH handle, or -1 (logged).
+ * (mailbox_dir()), for the helper: an O_PATH handle, or -1 (logged, but
+ * for a missing directory, which the session refuses and logs).
  * Taken by root before the helper becomes the user, so that the group
  * the helper gets is the one of the directory it works in (privsep.c).
  */

@@ -31,6 +31,7 @@ refuse(struct mailbox *mb, enum mbx_status st, const char *problem)
 static enum mbx_status
 open_failed(struct mailbox *mb, int err)
 {
+	mb->err = err == ENOENT ? 0 : err;
 	switch (err) {
 	case ENOENT:
 		return MBX_OK;
@@ -209,14 +210,23 @@ mailbox_dir(const char *path, int *dirfd, const char **problem)
 	return s;
 }
 
-/* The directory handle stays: UPDATE checks the name still leads here. */
+/*
+ * The directory handle stays: UPDATE checks the name still leads here. A
+ * missing file is an empty maildrop, as in Dovecot and popa3d; a missing
+ * directory is a spool never made or a template that cannot fit this
+ * user, which only an administrator can mend: not an empty maildrop.
+ */
 static enum mbx_status
 open_file(struct mailbox *mb)
 {
 	enum mbx_status s;
 
 	s = open_dir(mb, &mb->dirfd, &mb->name);
-	if (s != MBX_OK || mb->dirfd == -1) {
+	if (s == MBX_OK && mb->dirfd == -1) {
+		mb->err = ENOENT;
+		return refuse(mb, MBX_PERM, "mailbox directory does not exist");
+	}
+	if (s != MBX_OK) {
 		return s;
 	}
 	return open_in_dir(mb, mb->dirfd, mb->path + mb->name);

@@ -52,6 +52,7 @@ struct mailbox {
 	size_t		 buf_holds;	/* 1 + the message whose whole region
 					   is in buf; 0: none */
 	const char	*problem;	/* for the log, when not MBX_OK */
+	int		 err;		/* its errno for the log, or 0 */
 	size_t		 unmatched;	/* deletions that could not be applied */
 	int		 want_xuidl;	/* honour X-UIDL headers */
 	int		 scan_xuidl;	/* this scan collects them */

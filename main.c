@@ -86,6 +86,20 @@ diag(const char *fmt, ...)
 	fprintf(stderr, "\n");
 }
 
+/*
+ * What the checks at start find, before any protocol byte: said once in
+ * the log and once on stderr, which a superserver puts in its journal.
+ */
+static void __attribute__((format(printf, 2, 0)))
+config_say(int prio, const char *fmt, va_list ap)
+{
+	char text[512];
+
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	log_msg(prio, "%s", text);
+	diag("%s", text);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -101,21 +115,40 @@ usage(void)
 	exit(0);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *what, const char *value)
+/*
+ * A refusal to start before the configuration is read (an option, 64; a
+ * system call, 71): what is wrong and how to set it right.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+refuse_start(int status, const char *fmt, ...)
 {
-	diag("invalid %s: %s", what, value);
-	exit(EX_USAGE);
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_say(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/* The value is cut short, so that the fix always fits in the line. */
+static void __attribute__((noreturn))
+bad_option(const char *what, const char *value, const char *fix)
+{
+	refuse_start(EX_USAGE, "invalid %s: %.128s%s: %s", what, value,
+	    strlen(value) > 128 ? "..." : "", fix);
 }
 
 static int
 parse_timeout(const char *s)
 {
+	char fix[48];
 	unsigned long v;
 
 	if (parse_number((const unsigned char *)s, strlen(s), TIMEOUT_MAX,
 	    &v) == -1 || v == 0) {
-		bad_option("timeout", s);
+		snprintf(fix, sizeof(fix), "give whole seconds from 1 to %d",
+		    TIMEOUT_MAX);
+		bad_option("timeout", s, fix);
 	}
 	return (int)v;
 }
@@ -130,12 +163,29 @@ static const char *check_user;
 static void
 check_template(const char *tmpl)
 {
-	char path[PATH_MAX];
+	const char *why = template_problem(tmpl);
 
-	if (mailbox_path(path, sizeof(path), tmpl, "user", "/home/user") ==
-	    -1) {
-		bad_option("mailbox template", tmpl);
+	if (why != NULL) {
+		bad_option("mailbox template", tmpl, why);
 	}
+}
+
+/*
+ * getopt_long() returns ':' for a missing value, '?' for the rest; a long
+ * option is shown as written, a short one alone (not its cluster).
+ */
+static void __attribute__((noreturn))
+unknown_option(int ch, char **argv)
+{
+	char shown[3] = { '-', (char)optopt, '\0' };
+	const char *opt = optopt == 0 ||
+	    strncmp(argv[optind - 1], "--", 2) == 0 ? argv[optind - 1] : shown;
+
+	if (ch == ':') {
+		refuse_start(EX_USAGE, "option %s needs a value (see pop3d "
+		    "-h)", opt);
+	}
+	refuse_start(EX_USAGE, "unknown option: %s (see pop3d -h)", opt);
 }
 
 static void
@@ -168,7 +218,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 	cfg->timeout = TIMEOUT_DEFAULT;
 	cfg->privsep_user = "pop3d";
 	cfg->privsep_dir = "/var/empty";
-	while ((ch = getopt_long(argc, argv, "m:s:p:t:dVh", longopts,
+	while ((ch = getopt_long(argc, argv, ":m:s:p:t:dVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'm':
@@ -203,7 +253,10 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'R':
 			if (peer_list_ok(optarg) == -1) {
-				bad_option("proxy address list", optarg);
+				bad_option("proxy address list", optarg,
+				    "give IPv4 or IPv6 addresses separated by "
+				    "commas, no spaces or networks, as "
+				    "127.0.0.1,::1");
 			}
 			cfg->proxy_from = optarg;
 			break;
@@ -219,35 +272,21 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'h':
 			usage();
 		default:
-			diag("unknown option or missing value: %s (see -h)",
-			    argv[optind - 1]);
-			exit(EX_USAGE);
+			unknown_option(ch, argv);
 		}
 	}
 	if (check_mode && optind + 1 == argc) {
 		check_user = argv[optind++];
 	}
 	if (optind != argc) {
-		bad_option("argument", argv[optind]);
+		bad_option("argument", argv[optind], "pop3d takes options "
+		    "only (see pop3d -h)");
 	}
 	check_template(cfg->mailbox);
 	if (*cfg->pam_service == '\0' || strchr(cfg->pam_service, '/')) {
-		bad_option("PAM service", cfg->pam_service);
+		bad_option("PAM service", cfg->pam_service, "give the name of "
+		    "a file in /etc/pam.d, without a /");
 	}
-}
-
-/*
- * What the checks at start find, before any protocol byte: said once in
- * the log and once on stderr, which a superserver puts in its journal.
- */
-static void __attribute__((format(printf, 2, 0)))
-config_say(int prio, const char *fmt, va_list ap)
-{
-	char text[512];
-
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	log_msg(prio, "%s", text);
-	diag("%s", text);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -420,7 +459,7 @@ no_core_dumps(void)
 
 	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
-		log_fatal("no core dumps");
+		refuse_start(EX_OSERR, "no core dumps: %s", strerror(errno));
 	}
 }
 
@@ -453,6 +492,8 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int lockd;
 
+	/* Opened again below with -d: a refused option is logged too. */
+	log_open(0);
 	parse_options(&cfg, argc, argv);
 	no_core_dumps();
 	(void)signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,48 @@ log_failure(const struct login_watch *lw, const char *name, enum auth_method m,
 	}
 }
 
+/*
+ * Not started as root, pop3d can become no one but its own user. Another
+ * account is refused as a wrong password is (the same reply and delay, a
+ * failure counted), so that the reply never tells whether its password
+ * was right; the log says why, naming the one user served.
+ */
+static int
+not_served(const struct login_watch *lw, const char *name, enum auth_method m,
+    uid_t uid)
+{
+	const struct passwd *me;
+
+	if (geteuid() == 0 || uid == geteuid()) {
+		return 0;
+	}
+	me = getpwuid(geteuid());
+	log_msg(LOG_WARNING, "not started as root: only user=%s (uid %u) can "
+	    "be served, not user=%s, ip=[%s]", me != NULL ? me->pw_name : "?",
+	    (unsigned int)geteuid(), name, lw->peer);
+	log_failure(lw, name, m, NULL);
+	return 1;
+}
+
+/*
+ * With PAM the name is a system account: another one is refused before
+ * its password is checked, so that no PAM module counts a failure (or a
+ * success) against an account this server cannot serve.
+ */
+static int
+not_served_by_name(const struct login_watch *lw, const char *name,
+    const struct priv_auth *a)
+{
+	const struct passwd *pw;
+
+	if (geteuid() == 0 || lw->cfg->passwd_file != NULL) {
+		return 0;
+	}
+	pw = getpwnam(a->user);
+	return not_served(lw, name, a->method, pw != NULL ? pw->pw_uid :
+	    (uid_t)-1);
+}
+
 static enum priv_verdict
 authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *acct)
 {
@@ -194,6 +237,9 @@ authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *
 	    memchr(a->pass, '\0', a->passlen) != NULL) {
 		log_failure(lw, name, a->method,
 		    "malformed name or empty password");
+		return PV_FAIL;
+	}
+	if (not_served_by_name(lw, name, a)) {
 		return PV_FAIL;
 	}
 	memset(&r, 0, sizeof(r));
@@ -225,10 +271,8 @@ authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *
 		    w.acct.uid == 0 ? "uid 0" : "primary group 0 refused");
 		return PV_FAIL;
 	}
-	if (geteuid() != 0 && w.acct.uid != geteuid()) {
-		log_msg(LOG_ERR, "not started as root: cannot serve user=%s, "
-		    "ip=[%s]", name, lw->peer);
-		return PV_DENIED;
+	if (not_served(lw, name, a->method, w.acct.uid)) {
+		return PV_FAIL;
 	}
 	*acct = w.acct;
 	log_msg(LOG_INFO, "LOGIN, user=%s%s, ip=[%s]", name,

@@ -18,7 +18,6 @@ enum priv_verdict {
 	PV_FAIL,	/* bad credentials: try again */
 	PV_FAIL_LAST,	/* bad credentials, and no tries are left */
 	PV_TEMPFAIL,	/* the check could not be made */
-	PV_DENIED,	/* good credentials for an account we do not serve */
 	PV_TEMPFAIL_LAST /* the check could not be made, no tries left */
 };
 

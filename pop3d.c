@@ -165,7 +165,9 @@ open_maildrop(struct pop3 *p, const char *path, int lockd)
 		    p->mbox.count, size);
 		return 0;
 	}
-	log_msg(LOG_ERR, "%s: %s, user=%s", path, p->mbox.problem, p->logname);
+	log_msg(LOG_ERR, "%s: %s, user=%s%s%s", path, p->mbox.problem,
+	    p->logname, p->mbox.err != 0 ? ", error=" : "",
+	    p->mbox.err != 0 ? strerror(p->mbox.err) : "");
 	reply_err(&p->io, s == MBX_IN_USE ? "IN-USE" :
 	    s == MBX_PERM ? "SYS/PERM" : "SYS/TEMP", "%s", p->mbox.problem);
 	io_flush(&p->io);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The mailbox template (-m, "%%", "%u", "%h"): what path the mailbox of a
- * user has. Run in main.c by the process pop3d starts as (root, or the
- * user it serves), at start and at login; no file is touched here.
+ * user has, and what is wrong with one that cannot work. Run in main.c by
+ * the process pop3d starts as (root, or the user it serves), at start and
+ * at login, and by --check; no file is touched here.
  */
 #ifndef POP3D_TEMPLATE_H
 #define POP3D_TEMPLATE_H
@@ -15,5 +16,11 @@
  * one that does not fit.
  */
 int	mailbox_path(char *, size_t, const char *, const char *, const char *);
+
+/*
+ * NULL when mailbox_path() can expand tmpl for an ordinary user; else a
+ * static sentence saying what is wrong and how to write it instead.
+ */
+const char *template_problem(const char *);
 
 #endif

@@ -182,18 +182,19 @@ static size_t
 write_verdicts(int fd, unsigned char bits)
 {
 	static const enum priv_verdict pick[] = {
-		PV_OK, PV_FAIL, PV_TEMPFAIL, PV_DENIED
+		PV_OK, PV_FAIL, PV_TEMPFAIL, PV_TEMPFAIL_LAST
 	};
 	enum priv_verdict v;
 	size_t i;
 
 	for (i = 0; i < VERDICTS_MAX; i++) {
 		v = pick[bits >> (2 * i) & 3];
-		if (i == VERDICTS_MAX - 1 && v != PV_OK && v != PV_DENIED) {
+		if (i == VERDICTS_MAX - 1 && v != PV_OK &&
+		    v != PV_TEMPFAIL_LAST) {
 			v = PV_FAIL_LAST;
 		}
 		CHECK(priv_send_verdict(fd, v) == 0);
-		if (v == PV_OK || v == PV_DENIED) {
+		if (v == PV_OK || v == PV_TEMPFAIL_LAST) {
 			return i + 1;
 		}
 	}

@@ -325,6 +325,34 @@ START_TEST(test_spool_symlink)
 }
 END_TEST
 
+/*
+ * A directory missing on the way to the mailbox (a spool never made, a
+ * %h/mail/inbox without ~/mail) is a fault only an administrator can
+ * mend: refused with the path and errno logged once, not served as an
+ * empty maildrop; the lock helper, which finds it missing too, is silent.
+ */
+START_TEST(test_missing_mailbox_directory)
+{
+	char tmpl[PATH_MAX + 16], path[PATH_MAX + 80], line[2 * PATH_MAX];
+	struct session *s;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/no-such-dir/%%u", W.dir);
+	snprintf(path, sizeof(path), "%s/no-such-dir/%s", W.dir, W.user);
+	s = session_start(0, "-m", tmpl, NULL);
+	greet(s);
+	ck_assert_str_eq(login(s),
+	    "-ERR [SYS/PERM] mailbox directory does not exist");
+	expect_eof(s);
+	ck_assert_int_eq(session_wait(s), 0);
+	snprintf(line, sizeof(line), "%s: mailbox directory does not exist, "
+	    "user=%s, error=%s", path, W.user, strerror(ENOENT));
+	expect_log(s, line);
+	expect_no_log(s, "lock helper");
+	session_free(s);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
 /* Group write is for the spool's group (mail) only. */
 START_TEST(test_mailbox_other_group_writable)
 {
@@ -509,6 +537,7 @@ maildrop_suite(void)
 	tcase_add_test(files, test_missing_mailbox);
 	tcase_add_test(files, test_mailbox_symlink);
 	tcase_add_test(files, test_spool_symlink);
+	tcase_add_test(files, test_missing_mailbox_directory);
 	tcase_add_test(files, test_mailbox_fifo);
 	tcase_add_test(files, test_mailbox_directory);
 	tcase_add_test(files, test_mailbox_hard_link);

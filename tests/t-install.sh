@@ -3,7 +3,8 @@
 # make install / make uninstall into a DESTDIR: the tree (files, modes, the
 # ExecStart= written for PREFIX), systemd-analyze verify on the installed
 # units, the installed manual page free of groff warnings, an existing PAM
-# service left alone, and an uninstall that leaves only directories. Also
+# service left alone, and an uninstall that leaves no file and no empty
+# directory it made, keeps shared ones and says what it leaves. Also
 # PREFIX=/usr and a PREFIX systemd does not search. Never touches the real
 # system (every run has a DESTDIR, so no account is created). Runs as root
 # and as a normal user. KEEP_TMP=1 keeps the temporary directory. Last
@@ -158,15 +159,39 @@ else
 	fail "make uninstall:"
 	sed 's/^/  /' "$tmp/uninstall.out"
 fi
-if [ -z "$(find "$d" ! -type d)" ]; then
-	ok "after make uninstall only directories are left"
+if [ -z "$(find "$d" -mindepth 1)" ]; then
+	ok "after make uninstall nothing is left, not even an empty directory"
 else
-	fail "left by make uninstall: $(find "$d" ! -type d | tr '\n' ' ')"
+	fail "left by make uninstall: $(find "$d" -mindepth 1 | tr '\n' ' ')"
 fi
-if grep -q 'deluser --system pop3d' "$tmp/uninstall.out"; then
-	ok "make uninstall says how to remove the privsep account"
+if grep -qx "rmdir $d/usr/local/lib/systemd/system" "$tmp/uninstall.out" &&
+	grep -qx "rmdir $d/var/empty" "$tmp/uninstall.out" &&
+	! grep -q -e 'rm -r' -e "^rmdir $d\$" "$tmp/uninstall.out"; then
+	ok "make uninstall prints each rmdir, and removes DESTDIR itself nowhere"
 else
-	fail "make uninstall does not mention the privsep account"
+	fail "make uninstall's rmdir lines:"
+	sed 's/^/  /' "$tmp/uninstall.out"
+fi
+if grep -q 'deluser --system pop3d' "$tmp/uninstall.out" &&
+	grep -q 'MAILBOX.pop3d beside each mailbox' "$tmp/uninstall.out" &&
+	grep -q 'pop3d --recover' "$tmp/uninstall.out"; then
+	ok "make uninstall says what it leaves: the privsep account, the MAILBOX.pop3d files"
+else
+	fail "make uninstall does not say what it leaves:"
+	sed 's/^/  /' "$tmp/uninstall.out"
+fi
+
+# A directory install shares with others (something else in it) stays.
+d=$tmp/dest-shared
+mkdir -p "$d/usr/local/sbin" "$d/usr/local/share/man/man8"
+: >"$d/usr/local/sbin/other"
+: >"$d/usr/local/share/man/man8/other.8"
+if minstall DESTDIR="$d" >/dev/null 2>&1 &&
+	muninstall DESTDIR="$d" >"$tmp/uninstall-shared.out" 2>&1 &&
+	[ "$(cd "$d" && find . | sort | tr '\n' ' ')" = ". ./usr ./usr/local ./usr/local/sbin ./usr/local/sbin/other ./usr/local/share ./usr/local/share/man ./usr/local/share/man/man8 ./usr/local/share/man/man8/other.8 " ]; then
+	ok "make uninstall keeps directories that hold another program's files"
+else
+	fail "make uninstall and shared directories: $(cd "$d" && find . | tr '\n' ' ')"
 fi
 
 # --- 2. an existing PAM service is never overwritten, nor removed
@@ -184,7 +209,7 @@ else
 fi
 if muninstall DESTDIR="$d" >"$tmp/uninstall-pam.out" 2>&1 &&
 	cmp -s "$tmp/pam.local" "$d/etc/pam.d/pop3" &&
-	[ "$(find "$d" ! -type d)" = "$d/etc/pam.d/pop3" ]; then
+	[ "$(find "$d" -mindepth 1 | sort | tr '\n' ' ')" = "$d/etc $d/etc/pam.d $d/etc/pam.d/pop3 " ]; then
 	ok "make uninstall keeps a PAM service it did not write, and only that"
 else
 	fail "make uninstall and a PAM service it did not write: $(find "$d" ! -type d | tr '\n' ' ')"
@@ -204,10 +229,10 @@ else
 	listing "$d" | sed 's/^/  /'
 fi
 muninstall DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1 || true
-if [ -z "$(find "$d" ! -type d)" ]; then
-	ok "PREFIX=/usr: make uninstall leaves only directories"
+if [ -z "$(find "$d" -mindepth 1)" ]; then
+	ok "PREFIX=/usr: make uninstall leaves nothing"
 else
-	fail "PREFIX=/usr: left: $(find "$d" ! -type d | tr '\n' ' ')"
+	fail "PREFIX=/usr: left: $(find "$d" -mindepth 1 | tr '\n' ' ')"
 fi
 
 # --- 4. a PREFIX systemd does not search: the units go to /etc
@@ -223,10 +248,10 @@ else
 	listing "$d" | sed 's/^/  /'
 fi
 muninstall DESTDIR="$d" PREFIX=/opt/pop3d >/dev/null 2>&1 || true
-if [ -z "$(find "$d" ! -type d)" ]; then
-	ok "PREFIX=/opt/pop3d: make uninstall leaves only directories"
+if [ -z "$(find "$d" -mindepth 1)" ]; then
+	ok "PREFIX=/opt/pop3d: make uninstall leaves nothing"
 else
-	fail "PREFIX=/opt/pop3d: left: $(find "$d" ! -type d | tr '\n' ' ')"
+	fail "PREFIX=/opt/pop3d: left: $(find "$d" -mindepth 1 | tr '\n' ' ')"
 fi
 
 # --- 5. no DESTDIR: the privsep account step, with every path moved into
@@ -247,6 +272,17 @@ if minstall DESTDIR= PREFIX="$d/usr/local" UNITDIR="$d/units" PAMDIR="$d/pam.d" 
 else
 	fail "without DESTDIR, expected '$want':"
 	sed 's/^/  /' "$tmp/install-nodest.out"
+fi
+# Without DESTDIR only what is below PREFIX goes, never PREFIX itself; the
+# privsep directory is the administrator's (as /etc/systemd/system would be).
+if muninstall DESTDIR= PREFIX="$d/usr/local" UNITDIR="$d/units" \
+	PAMDIR="$d/pam.d" PRIVSEP_DIR="$d/empty" >"$tmp/uninstall-nodest.out" 2>&1 &&
+	[ "$(cd "$d" && find . | sort | tr '\n' ' ')" = ". ./empty ./pam.d ./units ./usr ./usr/local " ] &&
+	grep -q "the privsep directory: rmdir $d/empty" "$tmp/uninstall-nodest.out"; then
+	ok "without DESTDIR: make uninstall keeps PREFIX and the directories outside it, and says how to remove the privsep directory"
+else
+	fail "without DESTDIR, make uninstall left: $(cd "$d" && find . | tr '\n' ' ')"
+	sed 's/^/  /' "$tmp/uninstall-nodest.out"
 fi
 
 summary
