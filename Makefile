@@ -39,7 +39,7 @@ LIBS	= -lpam -lcrypt -lxxhash -lmd $(SANDBOX_LIBS)
 
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o journal.o mailbox.o window.o \
 	  session.o authz.o sasl.o priv.o peer.o proxy.o auth.o apop.o \
-	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o
+	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o popa3d.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d

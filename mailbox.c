@@ -392,8 +392,10 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	if (mb->scan_xuidl) {
+	if (mb->scan_uidls == UIDL_X_UIDL) {
 		mbox_scan_want_xuidl(s);
+	} else if (mb->scan_uidls == UIDL_POPA3D) {
+		mbox_scan_want_popa3d(s);
 	}
 	mb->cached = 0;
 	st = feed(mb, s, from, to, end);
@@ -402,9 +404,9 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 		return st;
 	}
 	*msgs = mbox_scan_finish(s, *end, count);
-	if (mb->scan_xuidl) {
+	if (mb->scan_uidls != UIDL_CONTENT) {
 		mb->xuidl_pool = mbox_scan_take_pool(s);
-		mb->scan_xuidl = 0;
+		mb->scan_uidls = UIDL_CONTENT;
 	}
 	mbox_scan_free(s);
 	if (*msgs == NULL && *count != 0) {
@@ -451,11 +453,11 @@ take_session_lock(struct mailbox *mb, int chan)
 	return MBX_OK;
 }
 
-/* The session's index, with X-UIDL values when asked for. */
+/* The session's index, with X-UIDL or popa3d values when asked for. */
 static enum mbx_status
 scan_index(struct mailbox *mb)
 {
-	mb->scan_xuidl = mb->want_xuidl;
+	mb->scan_uidls = mb->uidls;
 	return scan_range(mb, 0, -1, &mb->msgs, &mb->count, &mb->end);
 }
 
@@ -567,13 +569,13 @@ mailbox_recover(int dirfd, const char *name, int jfd)
 }
 
 enum mbx_status
-mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
+mailbox_open(struct mailbox *mb, const char *path, int chan, int uidls)
 {
 	enum mbx_status s;
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
-	mb->want_xuidl = xuidl;
+	mb->uidls = uidls;
 	mb->fd = -1;
 	mb->dirfd = -1;
 	mb->session_fd = -1;

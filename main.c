@@ -92,7 +92,8 @@ usage(void)
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
-	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
+	    "             [--proxy-from=ADDRESS[,ADDRESS...]] "
+	    "[--uidl=pop3d|popa3d]\n"
 	    "             [-V|--version] [-h|--help]\n"
 	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n");
 	exit(0);
@@ -115,6 +116,25 @@ parse_timeout(const char *s)
 		bad_option("timeout", s);
 	}
 	return (int)v;
+}
+
+/*
+ * --uidl=pop3d (the content hash, the default) or popa3d; --x-uidl reads
+ * ids that another server wrote, which popa3d never did: not both.
+ */
+static int
+uidl_source(const char *scheme, int x_uidl)
+{
+	if (scheme == NULL || strcmp(scheme, "pop3d") == 0) {
+		return x_uidl ? UIDL_X_UIDL : UIDL_CONTENT;
+	}
+	if (strcmp(scheme, "popa3d") != 0) {
+		bad_option("UIDL scheme (pop3d or popa3d)", scheme);
+	}
+	if (x_uidl) {
+		bad_option("UIDL scheme with --x-uidl", scheme);
+	}
+	return UIDL_POPA3D;
 }
 
 /* pop3d --recover: a one-shot run at boot instead of a session. */
@@ -144,6 +164,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "privsep-dir", required_argument, NULL, 'D' },
 		{ "no-plaintext", no_argument, NULL, 'P' },
 		{ "x-uidl", no_argument, NULL, 'X' },
+		{ "uidl", required_argument, NULL, 'L' },
 		{ "apop-secrets", required_argument, NULL, 'A' },
 		{ "proxy-from", required_argument, NULL, 'R' },
 		{ "recover", no_argument, NULL, 'C' },
@@ -151,7 +172,8 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch;
+	const char *uidl = NULL;
+	int ch, x_uidl = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	opterr = 0;
@@ -188,7 +210,10 @@ parse_options(struct config *cfg, int argc, char **argv)
 			cfg->no_plaintext = 1;
 			break;
 		case 'X':
-			cfg->x_uidl = 1;
+			x_uidl = 1;
+			break;
+		case 'L':
+			uidl = optarg;
 			break;
 		case 'A':
 			cfg->apop_secrets = optarg;
@@ -217,6 +242,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		bad_option("argument", argv[optind]);
 	}
 	check_template(cfg->mailbox);
+	cfg->uidls = uidl_source(uidl, x_uidl);
 	if (*cfg->pam_service == '\0' || strchr(cfg->pam_service, '/')) {
 		bad_option("PAM service", cfg->pam_service);
 	}

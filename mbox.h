@@ -24,9 +24,16 @@ struct msg {
 	off_t		 len;		/* stored bytes RETR serves */
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
-	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
+	unsigned int	 xuidl;		/* 1 + its UIDL's offset in the pool */
 	unsigned int	 dup : 24;	/* earlier copies of the same content */
 	unsigned char	 deleted;
+};
+
+/* Where a session's UIDLs come from (--uidl, --x-uidl). */
+enum uidl_source {
+	UIDL_CONTENT,	/* the content hash, see mbox_uidl() */
+	UIDL_X_UIDL,	/* X-UIDL headers, else the content hash */
+	UIDL_POPA3D	/* popa3d 1.0.3's, see popa3d.h */
 };
 
 struct scan;
@@ -41,6 +48,13 @@ void	mbox_scan_free(struct scan *);
  * only values that are unique in the mailbox.
  */
 void	mbox_scan_want_xuidl(struct scan *);
+
+/*
+ * Instead, put every message's popa3d UIDL in the pool: the first of the
+ * messages that popa3d would give the same id keeps it, every later one
+ * gets "id-" and its content hash UIDL. Not with mbox_scan_want_xuidl().
+ */
+void	mbox_scan_want_popa3d(struct scan *);
 
 /* The pool after mbox_scan_finish(); the caller frees it. */
 char	*mbox_scan_take_pool(struct scan *);
@@ -70,8 +84,8 @@ struct msg *mbox_scan_finish(struct scan *, off_t, size_t *);
 
 /*
  * Writes the UIDL of m (RFC 1939: 0x21..0x7e, at most 70) to out: its
- * X-UIDL value when it has one in pool (which may be NULL), else the
- * content hash.
+ * value in pool (X-UIDL or popa3d's) when it has one and pool is not
+ * NULL, else the content hash.
  */
 void	mbox_uidl(const struct msg *, const char *, char out[UIDL_MAX + 1]);
 
