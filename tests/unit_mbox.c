@@ -12,6 +12,7 @@
 #include "io.h"
 #include "mbox.h"
 #include "params.h"
+#include "popa3d.h"
 #include "tests/unit.h"
 
 #define MB_MAX		32768
@@ -80,20 +81,17 @@ mb_msg(struct mbuild *m, const char *from, const void *body, size_t len,
 #define FROM_B	"From bob@example.org Tue Jan  2 00:00:00 2024\n"
 #define FROM_C	"From carol@example.org Wed Jan  3 00:00:00 2024\n"
 
-/* Feeds (data, len) exactly as mailbox.c's scan_file() does. */
-static struct msg *
-scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
-    size_t *count)
+/* Feeds (data, len) to s exactly as mailbox.c's scan_file() does. */
+static void
+feed_in_pieces(struct scan *s, const unsigned char *data, size_t len,
+    size_t bufsize)
 {
-	struct scan *s = mbox_scan_new();
 	unsigned char *buf = malloc(bufsize);
 	size_t have = 0, got, n;
 	ssize_t used;
 	off_t off = 0;
 	int eof = 0;
-	struct msg *msgs;
 
-	ck_assert_ptr_nonnull(s);
 	ck_assert_ptr_nonnull(buf);
 	while (!eof) {
 		n = len - ((size_t)off + have);
@@ -112,9 +110,20 @@ scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
 		off += used;
 	}
 	ck_assert_uint_eq((size_t)off, len);
-	msgs = mbox_scan_finish(s, off, count);
-	mbox_scan_free(s);
 	free(buf);
+}
+
+static struct msg *
+scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
+    size_t *count)
+{
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+
+	ck_assert_ptr_nonnull(s);
+	feed_in_pieces(s, data, len, bufsize);
+	msgs = mbox_scan_finish(s, (off_t)len, count);
+	mbox_scan_free(s);
 	return msgs;
 }
 
@@ -746,6 +755,113 @@ START_TEST(test_mbox_uidl_stable_after_append_to_unterminated)
 }
 END_TEST
 
+/* popa3d's id of one message made of the lines given, as popa3d.c has it. */
+static void
+popa3d_of(const char *const *lines, char out[POPA3D_UIDL_LEN + 1])
+{
+	struct popa3d p;
+
+	popa3d_begin(&p);
+	for (; *lines != NULL; lines++) {
+		popa3d_line(&p, (const unsigned char *)*lines, strlen(*lines),
+		    strlen(*lines));
+	}
+	popa3d_end(&p, out);
+}
+
+/*
+ * --uidl=popa3d: the digest and its odd byte order on fixed inputs; the
+ * values are MD5's, taken apart from pop3d (Python's hashlib) and shown
+ * as popa3d 1.0.3 shows them.
+ */
+START_TEST(test_popa3d_uidl_of_fixed_lines)
+{
+	static const char *const none[] = { "Subject: x\n", NULL };
+	static const char *const date[] = { "Date: x\n", "Subject: y\n",
+	    NULL };
+	static const char *const folded[] = { "Date: x\n", "\tfolded\r\n",
+	    "Subject: no\n", NULL };
+	static const char *const after[] = { "Received: a\n", "Date: b\n",
+	    "Message-ID: <c>\n", "\n", "Date: body\n", NULL };
+	char out[POPA3D_UIDL_LEN + 1];
+
+	popa3d_of(none, out);
+	ck_assert_str_eq(out, "d98c1dd404b2008f");	/* MD5 of nothing */
+	popa3d_of(date, out);
+	ck_assert_str_eq(out, "705418d22efbeb67");
+	popa3d_of(folded, out);
+	ck_assert_str_eq(out, "6d34564e1aa48555");
+	popa3d_of(after, out);
+	ck_assert_str_eq(out, "03609776b4e9d82f");
+}
+END_TEST
+
+/*
+ * A mailbox's popa3d UIDLs, read through buffers of bufsize bytes, and
+ * its content UIDLs; how many.
+ */
+static size_t
+popa3d_uidls(const char *data, size_t len, size_t bufsize,
+    char (*out)[UIDL_MAX + 1], char (*content)[UIDL_MAX + 1], size_t max)
+{
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+	size_t count, i;
+	char *pool;
+
+	ck_assert_ptr_nonnull(s);
+	mbox_scan_want_popa3d(s);
+	feed_in_pieces(s, (const unsigned char *)data, len, bufsize);
+	msgs = mbox_scan_finish(s, (off_t)len, &count);
+	pool = mbox_scan_take_pool(s);
+	mbox_scan_free(s);
+	ck_assert_uint_le(count, max);
+	for (i = 0; i < count; i++) {
+		mbox_uidl(&msgs[i], pool, out[i]);
+		mbox_uidl(&msgs[i], NULL, content[i]);
+	}
+	free(msgs);
+	free(pool);
+	return count;
+}
+
+/*
+ * Through every buffer size: the first Received: with its fold and every
+ * Delivered-To: count, what follows Received: does not; a message with
+ * none of popa3d's lines repeats MD5("") and is told apart; a CRLF header
+ * goes on into the body; a last line without LF is hashed without one.
+ */
+START_TEST(test_mbox_popa3d_uidls_for_every_buffer_size)
+{
+	static const char mbox[] = FROM_A
+	    "Received: from a\n\tby b\nReceived: from c\nDate: d\n"
+	    "Message-ID: <1@x>\nDelivered-To: u\nSubject: s\n\nbody\n\n"
+	    FROM_B "Subject: none\n\nbody\n\n"
+	    FROM_C "Subject: none either\n\nbody 2\n\n"
+	    FROM_A "Date: c\r\nSubject: s\r\n\r\nMessage-ID: <b@x>\r\n\n"
+	    FROM_B "x-delivery-id: 1\nX-Delivery-ID: 2\nmessage-id: <u@x>";
+	static const char *const want[] = { "bda71c97d23cdcde",
+	    "d98c1dd404b2008f", NULL, "fe15651128262376", "8e6926e411335ecf" };
+	char uidl[5][UIDL_MAX + 1], content[5][UIDL_MAX + 1];
+	size_t size, i;
+
+	for (size = 16; size <= sizeof(mbox); size++) {
+		ck_assert_uint_eq(popa3d_uidls(mbox, sizeof(mbox) - 1, size,
+		    uidl, content, 5), 5);
+		for (i = 0; i < 5; i++) {
+			if (want[i] != NULL) {
+				ck_assert_msg(strcmp(uidl[i], want[i]) == 0,
+				    "buffer %zu, message %zu: %s", size, i + 1,
+				    uidl[i]);
+			}
+		}
+		/* The later copy: popa3d's id, "-", its content UIDL. */
+		ck_assert_mem_eq(uidl[2], "d98c1dd404b2008f-", 17);
+		ck_assert_str_eq(uidl[2] + 17, content[2]);
+	}
+}
+END_TEST
+
 /* n messages of the smallest kind, "From n" and a blank line each. */
 static char *
 many_messages(size_t n, size_t *len)
@@ -805,7 +921,9 @@ mbox_suite(void)
 	    test_mbox_hash_ignores_volatile_headers,
 	    test_mbox_hash_covers_everything_else,
 	    test_mbox_hash_does_not_depend_on_position,
-	    test_mbox_hash_of_huge_from_line_ignores_buffer_size);
+	    test_mbox_hash_of_huge_from_line_ignores_buffer_size,
+	    test_popa3d_uidl_of_fixed_lines,
+	    test_mbox_popa3d_uidls_for_every_buffer_size);
 	tcase_add_loop_test(id,
 	    test_mbox_uidl_stable_after_append_to_unterminated, 0,
 	    (int)(sizeof(unended) / sizeof(unended[0])));
