@@ -392,11 +392,7 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	if (mb->scan_uidls == UIDL_X_UIDL) {
-		mbox_scan_want_xuidl(s);
-	} else if (mb->scan_uidls == UIDL_POPA3D) {
-		mbox_scan_want_popa3d(s);
-	}
+	mbox_scan_want_uidls(s, (enum uidl_source)mb->scan_uidls);
 	mb->cached = 0;
 	st = feed(mb, s, from, to, end);
 	if (st != MBX_OK) {
@@ -453,7 +449,7 @@ take_session_lock(struct mailbox *mb, int chan)
 	return MBX_OK;
 }
 
-/* The session's index, with X-UIDL or popa3d values when asked for. */
+/* The session's index, with the UIDLs asked for (--uidl, --x-uidl). */
 static enum mbx_status
 scan_index(struct mailbox *mb)
 {

@@ -33,7 +33,8 @@ struct msg {
 enum uidl_source {
 	UIDL_CONTENT,	/* the content hash, see mbox_uidl() */
 	UIDL_X_UIDL,	/* X-UIDL headers, else the content hash */
-	UIDL_POPA3D	/* popa3d 1.0.3's, see popa3d.h */
+	UIDL_POPA3D,	/* popa3d 1.0.3's, see popa3d.h */
+	UIDL_DOVECOT	/* Dovecot's from its X-UID, else the content hash */
 };
 
 struct scan;
@@ -43,18 +44,16 @@ struct scan *mbox_scan_new(void);
 void	mbox_scan_free(struct scan *);
 
 /*
- * Also collect each message's first well-formed "X-UIDL:" header value
- * (1..70 octets of 0x21..0x7e) into a pool; mbox_scan_finish() keeps
- * only values that are unique in the mailbox.
+ * Also collect UIDLs into a pool, from:
+ * UIDL_X_UIDL: each message's first well-formed "X-UIDL:" header value
+ * (1..70 octets of 0x21..0x7e); mbox_scan_finish() keeps only values that
+ * are unique in the mailbox.
+ * UIDL_POPA3D: every message's popa3d UIDL; the first of the messages
+ * that popa3d would give the same id keeps it, every later one gets "id-"
+ * and its content hash UIDL.
+ * UIDL_DOVECOT: Dovecot's UIDL of each message that has a valid X-UID.
  */
-void	mbox_scan_want_xuidl(struct scan *);
-
-/*
- * Instead, put every message's popa3d UIDL in the pool: the first of the
- * messages that popa3d would give the same id keeps it, every later one
- * gets "id-" and its content hash UIDL. Not with mbox_scan_want_xuidl().
- */
-void	mbox_scan_want_popa3d(struct scan *);
+void	mbox_scan_want_uidls(struct scan *, enum uidl_source);
 
 /* The pool after mbox_scan_finish(); the caller frees it. */
 char	*mbox_scan_take_pool(struct scan *);

@@ -70,7 +70,7 @@ scan(const unsigned char *data, size_t len, int xuidl, enum mode mode,
 
 	CHECK(s != NULL);
 	if (xuidl) {
-		mbox_scan_want_xuidl(s);
+		mbox_scan_want_uidls(s, UIDL_X_UIDL);
 	}
 	while (!eof) {
 		n = next_piece(mode, r, capacity, have, len - off - have);

@@ -797,12 +797,13 @@ START_TEST(test_popa3d_uidl_of_fixed_lines)
 END_TEST
 
 /*
- * A mailbox's popa3d UIDLs, read through buffers of bufsize bytes, and
- * its content UIDLs; how many.
+ * A mailbox's UIDLs from where says, read through buffers of bufsize
+ * bytes, and its content UIDLs; how many.
  */
 static size_t
-popa3d_uidls(const char *data, size_t len, size_t bufsize,
-    char (*out)[UIDL_MAX + 1], char (*content)[UIDL_MAX + 1], size_t max)
+uidls_in_pieces(const char *data, size_t len, size_t bufsize,
+    enum uidl_source from, char (*out)[UIDL_MAX + 1],
+    char (*content)[UIDL_MAX + 1], size_t max)
 {
 	struct scan *s = mbox_scan_new();
 	struct msg *msgs;
@@ -810,7 +811,7 @@ popa3d_uidls(const char *data, size_t len, size_t bufsize,
 	char *pool;
 
 	ck_assert_ptr_nonnull(s);
-	mbox_scan_want_popa3d(s);
+	mbox_scan_want_uidls(s, from);
 	feed_in_pieces(s, (const unsigned char *)data, len, bufsize);
 	msgs = mbox_scan_finish(s, (off_t)len, &count);
 	pool = mbox_scan_take_pool(s);
@@ -846,8 +847,8 @@ START_TEST(test_mbox_popa3d_uidls_for_every_buffer_size)
 	size_t size, i;
 
 	for (size = 16; size <= sizeof(mbox); size++) {
-		ck_assert_uint_eq(popa3d_uidls(mbox, sizeof(mbox) - 1, size,
-		    uidl, content, 5), 5);
+		ck_assert_uint_eq(uidls_in_pieces(mbox, sizeof(mbox) - 1, size,
+		    UIDL_POPA3D, uidl, content, 5), 5);
 		for (i = 0; i < 5; i++) {
 			if (want[i] != NULL) {
 				ck_assert_msg(strcmp(uidl[i], want[i]) == 0,
@@ -858,6 +859,36 @@ START_TEST(test_mbox_popa3d_uidls_for_every_buffer_size)
 		/* The later copy: popa3d's id, "-", its content UIDL. */
 		ck_assert_mem_eq(uidl[2], "d98c1dd404b2008f-", 17);
 		ck_assert_str_eq(uidl[2] + 17, content[2]);
+	}
+}
+END_TEST
+
+/*
+ * --uidl=dovecot: "X-IMAPbase: uidvalidity lastuid" in the first message,
+ * then each X-UID above the one before and at most lastuid, alone on its
+ * line, gives %08x%08x; any other message keeps its content UIDL.
+ */
+START_TEST(test_mbox_dovecot_uidls_from_x_uid)
+{
+	static const char mbox[] = FROM_A
+	    "X-IMAPbase: 1796698098 0000000005 $Junk\nX-UID: 1   \n\nb\n\n"
+	    FROM_B "X-UID: 3\r\nStatus: RO\n\nb\n\n"
+	    FROM_C "X-UID: 3\n\nsame UID again\n\n"
+	    FROM_A "X-UID: 9\n\nabove lastuid\n\n"
+	    FROM_B "X-UID: 4 x\n\nnot a number alone\n\n"
+	    FROM_C "x-uid: 5\nX-UID: 4\n\nb\n";
+	static const char *const want[] = { "000000016b176ff2",
+	    "000000036b176ff2", NULL, NULL, NULL, "000000056b176ff2" };
+	char uidl[6][UIDL_MAX + 1], content[6][UIDL_MAX + 1];
+	size_t size, i;
+
+	for (size = 64; size <= sizeof(mbox); size++) {
+		ck_assert_uint_eq(uidls_in_pieces(mbox, sizeof(mbox) - 1, size,
+		    UIDL_DOVECOT, uidl, content, 6), 6);
+		for (i = 0; i < 6; i++) {
+			ck_assert_str_eq(uidl[i], want[i] != NULL ? want[i] :
+			    content[i]);
+		}
 	}
 }
 END_TEST
@@ -923,7 +954,8 @@ mbox_suite(void)
 	    test_mbox_hash_does_not_depend_on_position,
 	    test_mbox_hash_of_huge_from_line_ignores_buffer_size,
 	    test_popa3d_uidl_of_fixed_lines,
-	    test_mbox_popa3d_uidls_for_every_buffer_size);
+	    test_mbox_popa3d_uidls_for_every_buffer_size,
+	    test_mbox_dovecot_uidls_from_x_uid);
 	tcase_add_loop_test(id,
 	    test_mbox_uidl_stable_after_append_to_unterminated, 0,
 	    (int)(sizeof(unended) / sizeof(unended[0])));

@@ -168,7 +168,7 @@ scan_xuidl(const char *mbox, size_t *count, char **pool)
 	struct msg *msgs;
 
 	ck_assert_ptr_nonnull(s);
-	mbox_scan_want_xuidl(s);
+	mbox_scan_want_uidls(s, UIDL_X_UIDL);
 	ck_assert_int_eq(mbox_scan(s, (const unsigned char *)mbox, len, 0, 1),
 	    (ssize_t)len);
 	msgs = mbox_scan_finish(s, (off_t)len, count);
