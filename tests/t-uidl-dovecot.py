@@ -27,8 +27,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from integrity.harness import Env, ProtocolError, Session  # noqa: E402
-from integrity.tally import check, summary  # noqa: E402
+from integrity.harness import uidl_listing as pop3d_uidls  # noqa: E402
+from integrity.tally import check, run_parts  # noqa: E402
 
 DOVECOT_POP3 = "/usr/lib/dovecot/pop3"
 F = b"From sender@example.org Mon Jan  1 00:00:00 2024\n"
@@ -111,41 +111,13 @@ def part(env):
           "pop3d --x-uidl lists Dovecot's UIDLs", "pop3d %r" % got)
 
 
-def pop3d_uidls(env, path, data, extra):
-    """pop3d's UIDL listing, or {} when the session fails."""
-    env.write_mailbox(path, data)
-    env.extra = extra
-    s = Session(env, path)
-    try:
-        s.login_ok()
-        got = s.listing("UIDL")
-        s.quit()
-    except (EOFError, ProtocolError, OSError) as e:
-        print("    pop3d %s: %s | %s" % (" ".join(extra), e, s.log_tail()))
-        got = {}
-    s.close()
-    return got
-
-
-class XEnv(Env):
-    extra = []
-
-    def command(self, mailbox, timeout=None):
-        return Env.command(self, mailbox, timeout) + self.extra
-
-
 def main():
     if not os.access(DOVECOT_POP3, os.X_OK):
         print("SKIP: %s is missing (apt-get install dovecot-pop3d)"
               % DOVECOT_POP3)
         print("0 passed, 0 failed")
         return 0
-    env = XEnv(os.environ.get("POP3D", "./pop3d"))
-    try:
-        part(env)
-    finally:
-        env.cleanup()
-    return summary()
+    return run_parts([part])
 
 
 if __name__ == "__main__":

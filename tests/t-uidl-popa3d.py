@@ -32,8 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from integrity.harness import (PASSWORD, Env, ProtocolError, Session,  # noqa: E402
-                               make_hash)
+from integrity.harness import (PASSWORD, Env, make_hash,  # noqa: E402
+                               uidl_listing)
 from integrity.tally import COUNT, check, summary  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
@@ -154,30 +154,8 @@ def popa3d_uidls(data):
     return out
 
 
-class PopEnv(Env):
-    """pop3d as the tests' Env runs it, with extra options."""
-
-    extra = []
-
-    def command(self, mailbox, timeout=None):
-        return Env.command(self, mailbox, timeout) + self.extra
-
-
 def pop3d_uidls(env, data, extra):
-    """pop3d's UIDL listing, or {} when the session fails."""
-    path = os.path.join(env.mail, "box")
-    env.write_mailbox(path, data)
-    env.extra = extra
-    s = Session(env, path)
-    try:
-        s.login_ok()
-        out = s.listing("UIDL")
-        s.quit()
-    except (EOFError, ProtocolError, OSError) as e:
-        print("    pop3d %s: %s | %s" % (" ".join(extra), e, s.log_tail()))
-        out = {}
-    s.close()
-    return out
+    return uidl_listing(env, os.path.join(env.mail, "box"), data, extra)
 
 
 def is_hex(s, n):
@@ -315,7 +293,7 @@ def main():
     if why is not None:
         check(False, "Debian's popa3d is at hand", why)
         return summary()
-    env = PopEnv(os.environ.get("POP3D", "./pop3d"))
+    env = Env(os.environ.get("POP3D", "./pop3d"))
     accounts = Accounts()
     tmp = tempfile.mkdtemp(prefix="pop3d-uidl.", dir="/var/tmp")
     try:

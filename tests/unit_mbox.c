@@ -827,6 +827,32 @@ uidls_in_pieces(const char *data, size_t len, size_t bufsize,
 }
 
 /*
+ * The UIDLs from where, through every buffer of at least min bytes, are
+ * want[0..n): NULL stands for the content UIDL, a value ending in '-'
+ * for that value followed by the content UIDL.
+ */
+static void
+check_uidls_every_size(const char *mbox, size_t len, enum uidl_source from,
+    size_t min, const char *const *want, size_t n)
+{
+	char uidl[8][UIDL_MAX + 1], content[8][UIDL_MAX + 1], w[2 * UIDL_MAX];
+	size_t size, i;
+
+	for (size = min; size <= len + 1; size++) {
+		ck_assert_uint_eq(uidls_in_pieces(mbox, len, size, from, uidl,
+		    content, 8), n);
+		for (i = 0; i < n; i++) {
+			snprintf(w, sizeof(w), "%s%s", want[i] != NULL ?
+			    want[i] : "", want[i] == NULL || want[i][strlen(
+			    want[i]) - 1] == '-' ? content[i] : "");
+			ck_assert_msg(strcmp(uidl[i], w) == 0,
+			    "buffer %zu, message %zu: %s, not %s", size, i + 1,
+			    uidl[i], w);
+		}
+	}
+}
+
+/*
  * Through every buffer size: the first Received: with its fold and every
  * Delivered-To: count, what follows Received: does not; a message with
  * none of popa3d's lines repeats MD5("") and is told apart; a CRLF header
@@ -841,25 +867,13 @@ START_TEST(test_mbox_popa3d_uidls_for_every_buffer_size)
 	    FROM_C "Subject: none either\n\nbody 2\n\n"
 	    FROM_A "Date: c\r\nSubject: s\r\n\r\nMessage-ID: <b@x>\r\n\n"
 	    FROM_B "x-delivery-id: 1\nX-Delivery-ID: 2\nmessage-id: <u@x>";
+	/* The later copy: popa3d's id, "-", its content UIDL. */
 	static const char *const want[] = { "bda71c97d23cdcde",
-	    "d98c1dd404b2008f", NULL, "fe15651128262376", "8e6926e411335ecf" };
-	char uidl[5][UIDL_MAX + 1], content[5][UIDL_MAX + 1];
-	size_t size, i;
+	    "d98c1dd404b2008f", "d98c1dd404b2008f-", "fe15651128262376",
+	    "8e6926e411335ecf" };
 
-	for (size = 16; size <= sizeof(mbox); size++) {
-		ck_assert_uint_eq(uidls_in_pieces(mbox, sizeof(mbox) - 1, size,
-		    UIDL_POPA3D, uidl, content, 5), 5);
-		for (i = 0; i < 5; i++) {
-			if (want[i] != NULL) {
-				ck_assert_msg(strcmp(uidl[i], want[i]) == 0,
-				    "buffer %zu, message %zu: %s", size, i + 1,
-				    uidl[i]);
-			}
-		}
-		/* The later copy: popa3d's id, "-", its content UIDL. */
-		ck_assert_mem_eq(uidl[2], "d98c1dd404b2008f-", 17);
-		ck_assert_str_eq(uidl[2] + 17, content[2]);
-	}
+	check_uidls_every_size(mbox, sizeof(mbox) - 1, UIDL_POPA3D, 16, want,
+	    5);
 }
 END_TEST
 
@@ -879,17 +893,9 @@ START_TEST(test_mbox_dovecot_uidls_from_x_uid)
 	    FROM_C "x-uid: 5\nX-UID: 4\n\nb\n";
 	static const char *const want[] = { "000000016b176ff2",
 	    "000000036b176ff2", NULL, NULL, NULL, "000000056b176ff2" };
-	char uidl[6][UIDL_MAX + 1], content[6][UIDL_MAX + 1];
-	size_t size, i;
 
-	for (size = 64; size <= sizeof(mbox); size++) {
-		ck_assert_uint_eq(uidls_in_pieces(mbox, sizeof(mbox) - 1, size,
-		    UIDL_DOVECOT, uidl, content, 6), 6);
-		for (i = 0; i < 6; i++) {
-			ck_assert_str_eq(uidl[i], want[i] != NULL ? want[i] :
-			    content[i]);
-		}
-	}
+	check_uidls_every_size(mbox, sizeof(mbox) - 1, UIDL_DOVECOT, 64, want,
+	    6);
 }
 END_TEST
 
