@@ -40,7 +40,7 @@ LIBS	= -lpam -lcrypt -lxxhash -lmd $(SANDBOX_LIBS)
 OBJS	= io.o proto.o log.o mbox.o lock.o lockd.o lockchan.o journal.o mailbox.o window.o \
 	  session.o authz.o sasl.o monmsg.o peer.o proxy.o auth.o apop.o cred.o \
 	  monitor.o privsep.o pop3d.o sandbox.o trusted.o recover.o template.o \
-	  selfcheck.o
+	  selfcheck.o popa3d.o
 HDRS	= $(wildcard *.h)
 
 all: pop3d

@@ -13,7 +13,7 @@ struct config {
 	int		 timeout;	/* seconds, TRANSACTION */
 	int		 debug;		/* log to stderr as well */
 	int		 no_plaintext;	/* refuse credentials in the clear */
-	int		 x_uidl;	/* honour X-UIDL headers as UIDLs */
+	int		 uidls;		/* enum uidl_source: --uidl, --x-uidl */
 	const char	*apop_secrets;	/* NULL: no APOP, no timestamp */
 	const char	*proxy_from;	/* peers whose PROXY header we read */
 	const char	*privsep_user;	/* the pre-login account */

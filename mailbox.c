@@ -359,9 +359,7 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 	if (s == NULL) {
 		return refuse(mb, MBX_TEMP, "out of memory");
 	}
-	if (mb->scan_xuidl) {
-		mbox_scan_want_xuidl(s);
-	}
+	mbox_scan_want_uidls(s, (enum uidl_source)mb->scan_uidls);
 	mb->buf_holds = 0;
 	st = feed(mb, s, from, to, end);
 	if (st != MBX_OK) {
@@ -369,9 +367,9 @@ scan_range(struct mailbox *mb, off_t from, off_t to, struct msg **msgs,
 		return st;
 	}
 	*msgs = mbox_scan_finish(s, *end, count);
-	if (mb->scan_xuidl) {
+	if (mb->scan_uidls != UIDL_CONTENT) {
 		mb->xuidl_pool = mbox_scan_take_pool(s);
-		mb->scan_xuidl = 0;
+		mb->scan_uidls = UIDL_CONTENT;
 	}
 	mbox_scan_free(s);
 	if (*msgs == NULL && *count != 0) {
@@ -418,11 +416,11 @@ take_session_lock(struct mailbox *mb, int chan)
 	return MBX_OK;
 }
 
-/* The session's index, with X-UIDL values when asked for. */
+/* The session's index, with the UIDLs asked for (--uidl, --x-uidl). */
 static enum mbx_status
 scan_index(struct mailbox *mb)
 {
-	mb->scan_xuidl = mb->want_xuidl;
+	mb->scan_uidls = mb->uidls;
 	return scan_range(mb, 0, -1, &mb->msgs, &mb->count, &mb->end);
 }
 
@@ -535,12 +533,12 @@ mailbox_recover(int dirfd, const char *name, int jfd)
 
 /* The mailbox at path opened, not yet locked nor indexed. */
 static enum mbx_status
-start(struct mailbox *mb, const char *path, int xuidl, int inspect)
+start(struct mailbox *mb, const char *path, int uidls, int inspect)
 {
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
-	mb->want_xuidl = xuidl;
+	mb->uidls = uidls;
 	mb->inspect = inspect;
 	mb->fd = -1;
 	mb->dirfd = -1;
@@ -583,12 +581,12 @@ inspect_lock(struct mailbox *mb, short type)
 }
 
 enum mbx_status
-mailbox_inspect(struct mailbox *mb, const char *path, int xuidl)
+mailbox_inspect(struct mailbox *mb, const char *path, int uidls)
 {
 	enum mbx_status s;
 	struct stat st;
 
-	s = start(mb, path, xuidl, 1);
+	s = start(mb, path, uidls, 1);
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
 	}
@@ -607,11 +605,11 @@ mailbox_inspect(struct mailbox *mb, const char *path, int xuidl)
 }
 
 enum mbx_status
-mailbox_open(struct mailbox *mb, const char *path, int chan, int xuidl)
+mailbox_open(struct mailbox *mb, const char *path, int chan, int uidls)
 {
 	enum mbx_status s;
 
-	s = start(mb, path, xuidl, 0);
+	s = start(mb, path, uidls, 0);
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
 	}

@@ -54,9 +54,9 @@ struct mailbox {
 	const char	*problem;	/* for the log, when not MBX_OK */
 	int		 err;		/* its errno for the log, or 0 */
 	size_t		 unmatched;	/* deletions that could not be applied */
-	int		 want_xuidl;	/* honour X-UIDL headers */
-	int		 scan_xuidl;	/* this scan collects them */
-	char		*xuidl_pool;	/* their values, see mbox_uidl() */
+	int		 uidls;		/* enum uidl_source (mbox.h) */
+	int		 scan_uidls;	/* this scan collects them */
+	char		*xuidl_pool;	/* X-UIDL or popa3d's, see mbox_uidl() */
 	int		 inspect;	/* opened by mailbox_inspect() */
 };
 
@@ -71,7 +71,7 @@ enum mbx_status mailbox_dir(const char *, int *, const char **);
 
 /*
  * Opens and indexes the mailbox at path for the calling user; chan leads
- * to the lock helper; xuidl: honour X-UIDL headers (see mbox.h). A second
+ * to the lock helper; uidls: an enum uidl_source (mbox.h). A second
  * session on the same mailbox gets MBX_IN_USE at once; an update a crash
  * interrupted is completed first.
  */

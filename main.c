@@ -108,7 +108,8 @@ usage(void)
 	    "             [-t|--timeout=SECONDS] [-d|--debug] "
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
-	    "             [--proxy-from=ADDRESS[,ADDRESS...]]\n"
+	    "             [--proxy-from=ADDRESS[,ADDRESS...]] "
+	    "[--uidl=pop3d|popa3d|dovecot]\n"
 	    "             [-V|--version] [-h|--help]\n"
 	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n"
 	    "       pop3d --check [the options of a session] [USER]\n");
@@ -151,6 +152,33 @@ parse_timeout(const char *s)
 		bad_option("timeout", s, fix);
 	}
 	return (int)v;
+}
+
+/*
+ * --uidl=pop3d (the content hash, the default), popa3d or dovecot;
+ * --x-uidl goes with pop3d only.
+ */
+static int
+uidl_source(const char *scheme, int x_uidl)
+{
+	int from;
+
+	if (scheme == NULL || strcmp(scheme, "pop3d") == 0) {
+		return x_uidl ? UIDL_X_UIDL : UIDL_CONTENT;
+	}
+	if (strcmp(scheme, "popa3d") == 0) {
+		from = UIDL_POPA3D;
+	} else if (strcmp(scheme, "dovecot") == 0) {
+		from = UIDL_DOVECOT;
+	} else {
+		bad_option("UIDL scheme", scheme, "give pop3d, popa3d or "
+		    "dovecot");
+	}
+	if (x_uidl) {
+		bad_option("UIDL scheme with --x-uidl", scheme, "--x-uidl "
+		    "goes with --uidl=pop3d only: drop one of the two");
+	}
+	return from;
 }
 
 /* pop3d --recover: a one-shot run at boot instead of a session. */
@@ -201,6 +229,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "privsep-dir", required_argument, NULL, 'D' },
 		{ "no-plaintext", no_argument, NULL, 'P' },
 		{ "x-uidl", no_argument, NULL, 'X' },
+		{ "uidl", required_argument, NULL, 'L' },
 		{ "apop-secrets", required_argument, NULL, 'A' },
 		{ "proxy-from", required_argument, NULL, 'R' },
 		{ "recover", no_argument, NULL, 'C' },
@@ -209,7 +238,8 @@ parse_options(struct config *cfg, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch;
+	const char *uidl = NULL;
+	int ch, x_uidl = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	opterr = 0;
@@ -246,7 +276,10 @@ parse_options(struct config *cfg, int argc, char **argv)
 			cfg->no_plaintext = 1;
 			break;
 		case 'X':
-			cfg->x_uidl = 1;
+			x_uidl = 1;
+			break;
+		case 'L':
+			uidl = optarg;
 			break;
 		case 'A':
 			cfg->apop_secrets = optarg;
@@ -283,6 +316,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 		    "only (see pop3d -h)");
 	}
 	check_template(cfg->mailbox);
+	cfg->uidls = uidl_source(uidl, x_uidl);
 	if (*cfg->pam_service == '\0' || strchr(cfg->pam_service, '/')) {
 		bad_option("PAM service", cfg->pam_service, "give the name of "
 		    "a file in /etc/pam.d, without a /");

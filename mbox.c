@@ -30,6 +30,8 @@
 
 #include "mbox.h"
 #include "params.h"
+#include "popa3d.h"
+#include "proto.h"
 
 /*
  * For what runs once a line or once 64 bytes; and so that the scanner
@@ -58,7 +60,14 @@ struct scan {
 	off_t		 blank_at;	/* offset of a held-back empty line */
 	size_t		 blank_len;	/* its length, 0 if none is held */
 	int		 want_xuidl;
-	char		*pool;		/* X-UIDL values, NUL-terminated */
+	int		 want_popa3d;
+	int		 want_dovecot;
+	unsigned long	 dv_validity;	/* Dovecot's UIDVALIDITY, 0: none */
+	unsigned long	 dv_last;	/* the last UID it gave */
+	unsigned long	 dv_uid;	/* the last X-UID taken */
+	int		 failed;	/* out of memory for the pool */
+	struct popa3d	 p3;		/* the open message's popa3d id */
+	char		*pool;		/* UIDLs, NUL-terminated */
 	size_t		 pool_len;
 	size_t		 pool_cap;
 };
@@ -109,9 +118,11 @@ mbox_scan_free(struct scan *s)
 }
 
 void
-mbox_scan_want_xuidl(struct scan *s)
+mbox_scan_want_uidls(struct scan *s, enum uidl_source from)
 {
-	s->want_xuidl = 1;
+	s->want_xuidl = from == UIDL_X_UIDL;
+	s->want_popa3d = from == UIDL_POPA3D;
+	s->want_dovecot = from == UIDL_DOVECOT;
 }
 
 char *
@@ -124,12 +135,16 @@ mbox_scan_take_pool(struct scan *s)
 	return p;
 }
 
+/* Makes v (len bytes) m's UIDL. */
 static int
-pool_add(struct scan *s, const unsigned char *v, size_t len)
+pool_put(struct scan *s, struct msg *m, const void *v, size_t len)
 {
 	size_t cap;
 	char *p;
 
+	if (s->pool_len >= UINT32_MAX - UIDL_MAX) {
+		return -1;
+	}
 	if (s->pool_cap - s->pool_len < len + 1) {
 		cap = s->pool_cap == 0 ? 4096 : s->pool_cap * 2;
 		p = realloc(s->pool, cap);
@@ -141,6 +156,7 @@ pool_add(struct scan *s, const unsigned char *v, size_t len)
 	}
 	memcpy(s->pool + s->pool_len, v, len);
 	s->pool[s->pool_len + len] = '\0';
+	m->xuidl = (unsigned int)s->pool_len + 1;
 	s->pool_len += len + 1;
 	return 0;
 }
@@ -188,7 +204,7 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 	size_t i = 7, start, end;
 
 	if (m->xuidl != 0 || n < 8 || strncasecmp((const char *)p, "X-UIDL:",
-	    7) != 0 || s->pool_len >= UINT32_MAX - UIDL_MAX) {
+	    7) != 0) {
 		return;
 	}
 	while (i < n && (p[i] == ' ' || p[i] == '\t')) {
@@ -203,11 +219,78 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 		i++;
 	}
 	if (end == start || end - start > UIDL_MAX || (i < n && p[i] != '\n') ||
-	    looks_like_hash_uidl(p + start, end - start) ||
-	    pool_add(s, p + start, end - start) == -1) {
+	    looks_like_hash_uidl(p + start, end - start)) {
 		return;
 	}
-	m->xuidl = (unsigned int)(s->pool_len - (end - start) - 1) + 1;
+	(void)pool_put(s, m, p + start, end - start);
+}
+
+/* After blanks at p[*i], a decimal number below 2^32 ends at *i. */
+static int
+header_number(const unsigned char *p, size_t n, size_t *i, unsigned long *v)
+{
+	size_t start;
+
+	while (*i < n && (p[*i] == ' ' || p[*i] == '\t')) {
+		(*i)++;
+	}
+	start = *i;
+	while (*i < n && p[*i] >= '0' && p[*i] <= '9') {
+		(*i)++;
+	}
+	return parse_number(p + start, *i - start, UINT32_MAX, v);
+}
+
+/*
+ * The headers Dovecot keeps in an mbox it has served: "X-IMAPbase:
+ * uidvalidity lastuid ..." in the first message, "X-UID: uid" (padded
+ * with blanks) in each. A UID counts only when it is above the one taken
+ * before and at most lastuid: one that a sender wrote into later mail
+ * rarely fits. Its UIDL is then Dovecot's default (pop3_uidl_format
+ * %08Xu%08Xv), in lower case as Dovecot sends it. p: a line, n bytes of
+ * it; one that does not end there is no such header.
+ */
+static void
+take_dovecot(struct scan *s, const unsigned char *p, size_t n)
+{
+	struct msg *m = &s->msgs[s->count - 1];
+	unsigned long uid;
+	size_t i;
+	char v[2 * 8 + 1];
+
+	if (p[n - 1] != '\n') {
+		return;
+	}
+	if (s->count == 1 && n > 11 &&
+	    strncasecmp((const char *)p, "X-IMAPbase:", 11) == 0) {
+		i = 11;
+		if (header_number(p, n, &i, &s->dv_validity) == -1 ||
+		    header_number(p, n, &i, &s->dv_last) == -1) {
+			s->dv_validity = 0;
+		}
+		return;
+	}
+	if (m->xuidl != 0 || s->dv_validity == 0 || n < 7 ||
+	    strncasecmp((const char *)p, "X-UID:", 6) != 0) {
+		return;
+	}
+	i = 6;
+	if (header_number(p, n, &i, &uid) == -1 || uid <= s->dv_uid ||
+	    uid > s->dv_last) {
+		return;
+	}
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')) {
+		i++;
+	}
+	if (i + 1 != n || p[i] != '\n') {
+		return;
+	}
+	s->dv_uid = uid;
+	(void)snprintf(v, sizeof(v), "%08x%08x", (uint32_t)uid,
+	    (uint32_t)s->dv_validity);
+	if (pool_put(s, m, v, 2 * 8) == -1) {
+		s->failed = 1;
+	}
 }
 
 static int
@@ -261,6 +344,7 @@ close_message(struct scan *s, off_t end)
 {
 	struct msg *m;
 	XXH128_hash_t h;
+	char id[POPA3D_UIDL_LEN + 1];
 
 	if (!s->started) {
 		return;
@@ -274,6 +358,12 @@ close_message(struct scan *s, off_t end)
 	m->len = end - m->start;
 	h = XXH3_128bits_digest(s->xx);
 	XXH128_canonicalFromHash((XXH128_canonical_t *)m->hash, h);
+	if (s->want_popa3d) {
+		popa3d_end(&s->p3, id);
+		if (pool_put(s, m, id, POPA3D_UIDL_LEN) == -1) {
+			s->failed = 1;
+		}
+	}
 	s->started = 0;
 }
 
@@ -302,6 +392,9 @@ open_message(struct scan *s, off_t from, off_t start,
 	m->start = start;
 	XXH3_128bits_reset(s->xx);
 	hash_update(s->xx, sep, seplen);
+	if (s->want_popa3d) {
+		popa3d_begin(&s->p3);
+	}
 	s->started = 1;
 	s->in_header = 1;
 	s->excluding = 0;
@@ -374,6 +467,9 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 			return -1;
 		}
 	}
+	if (s->want_popa3d) {
+		popa3d_line(&s->p3, p, n, avail);
+	}
 	release_blank(s);
 	if (empty) {
 		s->in_header = 0;
@@ -385,6 +481,8 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 		s->excluding = is_volatile_header(p, avail);
 		if (s->want_xuidl) {
 			take_xuidl(s, p, n);
+		} else if (s->want_dovecot && s->excluding) {
+			take_dovecot(s, p, n);
 		}
 	}
 	return s->in_header && s->excluding ? LINE_HIDDEN : LINE_TEXT;
@@ -414,6 +512,9 @@ continue_line(struct scan *s, const unsigned char *p, size_t n, int has_lf)
 			current(s)->start += (off_t)n;
 		}
 		return;
+	}
+	if (s->want_popa3d) {
+		popa3d_more(&s->p3, p, n);
 	}
 	count_line(s, p, n, has_lf);
 }
@@ -572,14 +673,17 @@ whole_lines_end(const unsigned char *p, const unsigned char *end)
 
 /*
  * A whole header line at p that is simply served and hashed: not empty,
- * not a volatile header, not one that may be an X-UIDL, not continuing
- * a header left out. In a header the line before is never empty, so no
+ * not a volatile header, not one that may be an X-UIDL or that popa3d
+ * may hash, not continuing a header left out. In a header the line before is never empty, so no
  * From_ line needs looking for.
  */
 static ALWAYS_INLINE int
 plain_header_line(const struct scan *s, const unsigned char *p,
     const unsigned char *limit)
 {
+	if (s->want_popa3d && popa3d_may_hash(&s->p3, *p)) {
+		return 0;
+	}
 	if (*p == ' ' || *p == '\t') {
 		return !s->excluding;
 	}
@@ -652,7 +756,8 @@ header_run(group_fn masks, struct scan *s, const unsigned char *p,
 
 /*
  * Whole lines from p that need no look one at a time go in bulk: plain
- * header lines, and a body up to the next From_ line. Where they end.
+ * header lines, and a body up to the next From_ line (not while popa3d's
+ * header goes on, as it does in a CRLF message). Where they end.
  */
 static ALWAYS_INLINE const unsigned char *
 bulk_with(group_fn masks, struct scan *s, const unsigned char *p,
@@ -662,7 +767,8 @@ bulk_with(group_fn masks, struct scan *s, const unsigned char *p,
 		return plain_header_line(s, p, limit) ?
 		    header_run(masks, s, p, limit) : p;
 	}
-	if (s->prev_empty && starts_from_line(p, end)) {
+	if ((s->prev_empty && starts_from_line(p, end)) ||
+	    (s->want_popa3d && s->p3.in_header)) {
 		return p;
 	}
 	return body_run(masks, s, p, limit, end, off);
@@ -993,34 +1099,98 @@ by_xuidl_then_offset(const void *a, const void *b, void *pool)
 	return (x->from > y->from) - (x->from < y->from);
 }
 
+/* The messages with a UIDL in the pool, *k of them, by it, then in order. */
+static struct msg **
+by_pool_uidl(struct scan *s, size_t *k)
+{
+	struct msg **order;
+	size_t i;
+
+	order = reallocarray(NULL, s->count, sizeof(*order));
+	if (order == NULL) {
+		return NULL;
+	}
+	*k = 0;
+	for (i = 0; i < s->count; i++) {
+		if (s->msgs[i].xuidl != 0) {
+			order[(*k)++] = &s->msgs[i];
+		}
+	}
+	qsort_r(order, *k, sizeof(*order), by_xuidl_then_offset, s->pool);
+	return order;
+}
+
+static int
+same_pool_uidl(const struct scan *s, const struct msg *a, const struct msg *b)
+{
+	return strcmp(s->pool + a->xuidl - 1, s->pool + b->xuidl - 1) == 0;
+}
+
 /* An X-UIDL that repeats is no id: every copy after the first loses it. */
 static int
 drop_repeated_xuidls(struct scan *s)
 {
 	struct msg **order;
-	size_t i, k = 0;
+	size_t i, k;
 
-	if (s->pool == NULL) {
-		return 0;
-	}
-	order = reallocarray(NULL, s->count, sizeof(*order));
+	order = by_pool_uidl(s, &k);
 	if (order == NULL) {
 		return -1;
 	}
-	for (i = 0; i < s->count; i++) {
-		if (s->msgs[i].xuidl != 0) {
-			order[k++] = &s->msgs[i];
-		}
-	}
-	qsort_r(order, k, sizeof(*order), by_xuidl_then_offset, s->pool);
 	for (i = k; i > 1; i--) {
-		if (strcmp(s->pool + order[i - 1]->xuidl - 1,
-		    s->pool + order[i - 2]->xuidl - 1) == 0) {
+		if (same_pool_uidl(s, order[i - 1], order[i - 2])) {
 			order[i - 1]->xuidl = 0;
 		}
 	}
 	free(order);
 	return 0;
+}
+
+/*
+ * popa3d gives one id to messages whose hashed lines are the same (or that
+ * have none); RFC 1939 wants them unique. The first in the file keeps it,
+ * each later one gets "id-" and its content UIDL, which is unique and does
+ * not depend on where the message is.
+ */
+static int
+vary_popa3d_copies(struct scan *s)
+{
+	struct msg **order;
+	char c[UIDL_MAX + 1], v[UIDL_MAX];
+	size_t i, k, n;
+
+	order = by_pool_uidl(s, &k);
+	if (order == NULL) {
+		return -1;
+	}
+	for (i = k; i > 1; i--) {
+		if (!same_pool_uidl(s, order[i - 1], order[i - 2])) {
+			continue;
+		}
+		mbox_uidl(order[i - 1], NULL, c);
+		/* 16 + 1 + at most 40 octets: well within UIDL_MAX. */
+		n = strnlen(c, UIDL_MAX - POPA3D_UIDL_LEN - 1);
+		memcpy(v, s->pool + order[i - 1]->xuidl - 1, POPA3D_UIDL_LEN);
+		v[POPA3D_UIDL_LEN] = '-';
+		memcpy(v + POPA3D_UIDL_LEN + 1, c, n);
+		if (pool_put(s, order[i - 1], v, POPA3D_UIDL_LEN + 1 + n) ==
+		    -1) {
+			free(order);
+			return -1;
+		}
+	}
+	free(order);
+	return 0;
+}
+
+/* The pool's UIDLs made unique as --x-uidl or --uidl=popa3d says. */
+static int
+unique_pool_uidls(struct scan *s)
+{
+	if (s->pool == NULL) {
+		return 0;
+	}
+	return s->want_popa3d ? vary_popa3d_copies(s) : drop_repeated_xuidls(s);
 }
 
 const struct msg *
@@ -1051,8 +1221,8 @@ mbox_scan_finish(struct scan *s, off_t end, size_t *n)
 	if (s->count == 0) {
 		return NULL;
 	}
-	if (number_duplicates(s->msgs, s->count) == -1 ||
-	    drop_repeated_xuidls(s) == -1) {
+	if (s->failed || number_duplicates(s->msgs, s->count) == -1 ||
+	    unique_pool_uidls(s) == -1) {
 		*n = 1;
 		return NULL;
 	}

@@ -24,9 +24,17 @@ struct msg {
 	off_t		 len;		/* stored bytes RETR serves */
 	unsigned long long size;	/* octets RETR sends before byte-stuffing */
 	unsigned char	 hash[16];	/* content hash, see mbox_uidl() */
-	unsigned int	 xuidl;		/* 1 + its X-UIDL's offset in the pool */
+	unsigned int	 xuidl;		/* 1 + its UIDL's offset in the pool */
 	unsigned int	 dup : 24;	/* earlier copies of the same content */
 	unsigned char	 deleted;
+};
+
+/* Where a session's UIDLs come from (--uidl, --x-uidl). */
+enum uidl_source {
+	UIDL_CONTENT,	/* the content hash, see mbox_uidl() */
+	UIDL_X_UIDL,	/* X-UIDL headers, else the content hash */
+	UIDL_POPA3D,	/* popa3d 1.0.3's, see popa3d.h */
+	UIDL_DOVECOT	/* Dovecot's from its X-UID, else the content hash */
 };
 
 struct scan;
@@ -36,11 +44,16 @@ struct scan *mbox_scan_new(void);
 void	mbox_scan_free(struct scan *);
 
 /*
- * Also collect each message's first well-formed "X-UIDL:" header value
- * (1..70 octets of 0x21..0x7e) into a pool; mbox_scan_finish() keeps
- * only values that are unique in the mailbox.
+ * Also collect UIDLs into a pool, from:
+ * UIDL_X_UIDL: each message's first well-formed "X-UIDL:" header value
+ * (1..70 octets of 0x21..0x7e); mbox_scan_finish() keeps only values that
+ * are unique in the mailbox.
+ * UIDL_POPA3D: every message's popa3d UIDL; the first of the messages
+ * that popa3d would give the same id keeps it, every later one gets "id-"
+ * and its content hash UIDL.
+ * UIDL_DOVECOT: Dovecot's UIDL of each message that has a valid X-UID.
  */
-void	mbox_scan_want_xuidl(struct scan *);
+void	mbox_scan_want_uidls(struct scan *, enum uidl_source);
 
 /* The pool after mbox_scan_finish(); the caller frees it. */
 char	*mbox_scan_take_pool(struct scan *);
@@ -70,8 +83,8 @@ struct msg *mbox_scan_finish(struct scan *, off_t, size_t *);
 
 /*
  * Writes the UIDL of m (RFC 1939: 0x21..0x7e, at most 70) to out: its
- * X-UIDL value when it has one in pool (which may be NULL), else the
- * content hash.
+ * value in pool (X-UIDL or popa3d's) when it has one and pool is not
+ * NULL, else the content hash.
  */
 void	mbox_uidl(const struct msg *, const char *, char out[UIDL_MAX + 1]);
 

@@ -155,7 +155,7 @@ open_maildrop(struct pop3 *p, const char *path, int lockd)
 		s = MBX_PERM;
 		p->mbox.problem = "mailbox path too long";
 	} else {
-		s = mailbox_open(&p->mbox, path, lockd, p->cfg->x_uidl);
+		s = mailbox_open(&p->mbox, path, lockd, p->cfg->uidls);
 	}
 	if (s == MBX_OK) {
 		for (i = 0; i < p->mbox.count; i++) {

@@ -72,6 +72,24 @@ client_sees(const char *user, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* The --uidl/--x-uidl choice, as the administrator would write it. */
+static const char *
+uidl_scheme_name(int uidls)
+{
+	switch (uidls) {
+	case UIDL_X_UIDL:
+		return "X-UIDL headers honoured, else from each message "
+		    "(--x-uidl)";
+	case UIDL_POPA3D:
+		return "popa3d 1.0.3's (--uidl=popa3d)";
+	case UIDL_DOVECOT:
+		return "Dovecot's from X-UID headers, else from each message "
+		    "(--uidl=dovecot)";
+	default:
+		return "from each message (--uidl=pop3d)";
+	}
+}
+
 static void
 show_config(struct tally *t, const struct config *cfg)
 {
@@ -85,8 +103,7 @@ show_config(struct tally *t, const struct config *cfg)
 	    cfg->apop_secrets : "off (no --apop-secrets)");
 	say(t, M_CONF, "USER/PASS and AUTH: %s", cfg->no_plaintext ?
 	    "refused (--no-plaintext)" : "allowed");
-	say(t, M_CONF, "UIDLs: %s", cfg->x_uidl ?
-	    "X-UIDL headers honoured (--x-uidl)" : "from each message");
+	say(t, M_CONF, "UIDLs: %s", uidl_scheme_name(cfg->uidls));
 	say(t, M_CONF, "timeout %d s idle, %d s to log in", cfg->timeout,
 	    LOGIN_TIMEOUT);
 	say(t, M_CONF, "PROXY header read from: %s", cfg->proxy_from != NULL ?
@@ -549,7 +566,7 @@ mailbox_child(const struct config *cfg, const struct account *a,
 
 	(void)close_range(STDERR_FILENO + 1, ~0U, 0);
 	become_user(cfg, a);
-	s = mailbox_inspect(&mb, path, cfg->x_uidl);
+	s = mailbox_inspect(&mb, path, cfg->uidls);
 	report_mailbox(&t, a, &mb, s);
 	mailbox_close(&mb);
 	fflush(stdout);

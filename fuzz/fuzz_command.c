@@ -277,7 +277,7 @@ configure(struct config *cfg, struct pop3 *p, unsigned char flags)
 	cfg->mailbox = "/var/mail/%u";
 	cfg->pam_service = "pop3";
 	cfg->timeout = TIMEOUT_DEFAULT;
-	cfg->x_uidl = flags & F_XUIDL;
+	cfg->uidls = flags & F_XUIDL ? UIDL_X_UIDL : UIDL_CONTENT;
 	cfg->no_plaintext = (flags & F_NO_PLAINTEXT) != 0;
 	cfg->apop_secrets = flags & F_APOP ? "/etc/pop3d/apop" : NULL;
 	p->cfg = cfg;

@@ -13,6 +13,7 @@
 #include "io.h"
 #include "mbox.h"
 #include "params.h"
+#include "popa3d.h"
 #include "tests/unit.h"
 
 #define MB_MAX		32768
@@ -81,20 +82,17 @@ mb_msg(struct mbuild *m, const char *from, const void *body, size_t len,
 #define FROM_B	"From bob@example.org Tue Jan  2 00:00:00 2024\n"
 #define FROM_C	"From carol@example.org Wed Jan  3 00:00:00 2024\n"
 
-/* Feeds (data, len) exactly as mailbox.c's scan_file() does. */
-static struct msg *
-scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
-    size_t *count)
+/* Feeds (data, len) to s exactly as mailbox.c's scan_file() does. */
+static void
+feed_in_pieces(struct scan *s, const unsigned char *data, size_t len,
+    size_t bufsize)
 {
-	struct scan *s = mbox_scan_new();
 	unsigned char *buf = malloc(bufsize);
 	size_t have = 0, got, n;
 	ssize_t used;
 	off_t off = 0;
 	int eof = 0;
-	struct msg *msgs;
 
-	ck_assert_ptr_nonnull(s);
 	ck_assert_ptr_nonnull(buf);
 	while (!eof) {
 		n = len - ((size_t)off + have);
@@ -113,9 +111,20 @@ scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
 		off += used;
 	}
 	ck_assert_uint_eq((size_t)off, len);
-	msgs = mbox_scan_finish(s, off, count);
-	mbox_scan_free(s);
 	free(buf);
+}
+
+static struct msg *
+scan_in_pieces(const unsigned char *data, size_t len, size_t bufsize,
+    size_t *count)
+{
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+
+	ck_assert_ptr_nonnull(s);
+	feed_in_pieces(s, data, len, bufsize);
+	msgs = mbox_scan_finish(s, (off_t)len, count);
+	mbox_scan_free(s);
 	return msgs;
 }
 
@@ -747,6 +756,150 @@ START_TEST(test_mbox_uidl_stable_after_append_to_unterminated)
 }
 END_TEST
 
+/* popa3d's id of one message made of the lines given, as popa3d.c has it. */
+static void
+popa3d_of(const char *const *lines, char out[POPA3D_UIDL_LEN + 1])
+{
+	struct popa3d p;
+
+	popa3d_begin(&p);
+	for (; *lines != NULL; lines++) {
+		popa3d_line(&p, (const unsigned char *)*lines, strlen(*lines),
+		    strlen(*lines));
+	}
+	popa3d_end(&p, out);
+}
+
+/*
+ * --uidl=popa3d: the digest and its odd byte order on fixed inputs; the
+ * values are MD5's, taken apart from pop3d (Python's hashlib) and shown
+ * as popa3d 1.0.3 shows them.
+ */
+START_TEST(test_popa3d_uidl_of_fixed_lines)
+{
+	static const char *const none[] = { "Subject: x\n", NULL };
+	static const char *const date[] = { "Date: x\n", "Subject: y\n",
+	    NULL };
+	static const char *const folded[] = { "Date: x\n", "\tfolded\r\n",
+	    "Subject: no\n", NULL };
+	static const char *const after[] = { "Received: a\n", "Date: b\n",
+	    "Message-ID: <c>\n", "\n", "Date: body\n", NULL };
+	char out[POPA3D_UIDL_LEN + 1];
+
+	popa3d_of(none, out);
+	ck_assert_str_eq(out, "d98c1dd404b2008f");	/* MD5 of nothing */
+	popa3d_of(date, out);
+	ck_assert_str_eq(out, "705418d22efbeb67");
+	popa3d_of(folded, out);
+	ck_assert_str_eq(out, "6d34564e1aa48555");
+	popa3d_of(after, out);
+	ck_assert_str_eq(out, "03609776b4e9d82f");
+}
+END_TEST
+
+/*
+ * A mailbox's UIDLs from where says, read through buffers of bufsize
+ * bytes, and its content UIDLs; how many.
+ */
+static size_t
+uidls_in_pieces(const char *data, size_t len, size_t bufsize,
+    enum uidl_source from, char (*out)[UIDL_MAX + 1],
+    char (*content)[UIDL_MAX + 1], size_t max)
+{
+	struct scan *s = mbox_scan_new();
+	struct msg *msgs;
+	size_t count, i;
+	char *pool;
+
+	ck_assert_ptr_nonnull(s);
+	mbox_scan_want_uidls(s, from);
+	feed_in_pieces(s, (const unsigned char *)data, len, bufsize);
+	msgs = mbox_scan_finish(s, (off_t)len, &count);
+	pool = mbox_scan_take_pool(s);
+	mbox_scan_free(s);
+	ck_assert_uint_le(count, max);
+	for (i = 0; i < count; i++) {
+		mbox_uidl(&msgs[i], pool, out[i]);
+		mbox_uidl(&msgs[i], NULL, content[i]);
+	}
+	free(msgs);
+	free(pool);
+	return count;
+}
+
+/*
+ * The UIDLs from where, through every buffer of at least min bytes, are
+ * want[0..n): NULL stands for the content UIDL, a value ending in '-'
+ * for that value followed by the content UIDL.
+ */
+static void
+check_uidls_every_size(const char *mbox, size_t len, enum uidl_source from,
+    size_t min, const char *const *want, size_t n)
+{
+	char uidl[8][UIDL_MAX + 1], content[8][UIDL_MAX + 1], w[2 * UIDL_MAX];
+	size_t size, i;
+
+	for (size = min; size <= len + 1; size++) {
+		ck_assert_uint_eq(uidls_in_pieces(mbox, len, size, from, uidl,
+		    content, 8), n);
+		for (i = 0; i < n; i++) {
+			snprintf(w, sizeof(w), "%s%s", want[i] != NULL ?
+			    want[i] : "", want[i] == NULL || want[i][strlen(
+			    want[i]) - 1] == '-' ? content[i] : "");
+			ck_assert_msg(strcmp(uidl[i], w) == 0,
+			    "buffer %zu, message %zu: %s, not %s", size, i + 1,
+			    uidl[i], w);
+		}
+	}
+}
+
+/*
+ * Through every buffer size: the first Received: with its fold and every
+ * Delivered-To: count, what follows Received: does not; a message with
+ * none of popa3d's lines repeats MD5("") and is told apart; a CRLF header
+ * goes on into the body; a last line without LF is hashed without one.
+ */
+START_TEST(test_mbox_popa3d_uidls_for_every_buffer_size)
+{
+	static const char mbox[] = FROM_A
+	    "Received: from a\n\tby b\nReceived: from c\nDate: d\n"
+	    "Message-ID: <1@x>\nDelivered-To: u\nSubject: s\n\nbody\n\n"
+	    FROM_B "Subject: none\n\nbody\n\n"
+	    FROM_C "Subject: none either\n\nbody 2\n\n"
+	    FROM_A "Date: c\r\nSubject: s\r\n\r\nMessage-ID: <b@x>\r\n\n"
+	    FROM_B "x-delivery-id: 1\nX-Delivery-ID: 2\nmessage-id: <u@x>";
+	/* The later copy: popa3d's id, "-", its content UIDL. */
+	static const char *const want[] = { "bda71c97d23cdcde",
+	    "d98c1dd404b2008f", "d98c1dd404b2008f-", "fe15651128262376",
+	    "8e6926e411335ecf" };
+
+	check_uidls_every_size(mbox, sizeof(mbox) - 1, UIDL_POPA3D, 16, want,
+	    5);
+}
+END_TEST
+
+/*
+ * --uidl=dovecot: "X-IMAPbase: uidvalidity lastuid" in the first message,
+ * then each X-UID above the one before and at most lastuid, alone on its
+ * line, gives %08x%08x; any other message keeps its content UIDL.
+ */
+START_TEST(test_mbox_dovecot_uidls_from_x_uid)
+{
+	static const char mbox[] = FROM_A
+	    "X-IMAPbase: 1796698098 0000000005 $Junk\nX-UID: 1   \n\nb\n\n"
+	    FROM_B "X-UID: 3\r\nStatus: RO\n\nb\n\n"
+	    FROM_C "X-UID: 3\n\nsame UID again\n\n"
+	    FROM_A "X-UID: 9\n\nabove lastuid\n\n"
+	    FROM_B "X-UID: 4 x\n\nnot a number alone\n\n"
+	    FROM_C "x-uid: 5\nX-UID: 4\n\nb\n";
+	static const char *const want[] = { "000000016b176ff2",
+	    "000000036b176ff2", NULL, NULL, NULL, "000000056b176ff2" };
+
+	check_uidls_every_size(mbox, sizeof(mbox) - 1, UIDL_DOVECOT, 64, want,
+	    6);
+}
+END_TEST
+
 /* n messages of the smallest kind, "From n" and a blank line each. */
 static char *
 many_messages(size_t n, size_t *len)
@@ -796,7 +949,7 @@ scan_xuidl(const char *mbox, size_t *count, char **pool)
 	struct msg *msgs;
 
 	ck_assert_ptr_nonnull(s);
-	mbox_scan_want_xuidl(s);
+	mbox_scan_want_uidls(s, UIDL_X_UIDL);
 	ck_assert_int_eq(mbox_scan(s, (const unsigned char *)mbox, len, 0, 1),
 	    (ssize_t)len);
 	msgs = mbox_scan_finish(s, (off_t)len, count);
@@ -879,7 +1032,10 @@ mbox_suite(void)
 	    test_mbox_hash_ignores_volatile_headers,
 	    test_mbox_hash_covers_everything_else,
 	    test_mbox_hash_does_not_depend_on_position,
-	    test_mbox_hash_of_huge_from_line_ignores_buffer_size);
+	    test_mbox_hash_of_huge_from_line_ignores_buffer_size,
+	    test_popa3d_uidl_of_fixed_lines,
+	    test_mbox_popa3d_uidls_for_every_buffer_size,
+	    test_mbox_dovecot_uidls_from_x_uid);
 	tcase_add_loop_test(id,
 	    test_mbox_uidl_stable_after_append_to_unterminated, 0,
 	    (int)(sizeof(unended) / sizeof(unended[0])));

@@ -74,6 +74,7 @@ class Env:
         self.logs = os.path.join(self.tmp, "logs")
         os.mkdir(self.logs, 0o755)
         self.nsession = 0
+        self.extra = []     # more pop3d options, such as --uidl=popa3d
 
     def mkdir(self, name):
         """A directory the mailbox owner can write in."""
@@ -104,7 +105,7 @@ class Env:
         cmd = [self.pop3d, "-p", self.passwd, "-m", mailbox, "-d"]
         if timeout:
             cmd.append("-t%d" % timeout)
-        return cmd + self.privsep
+        return cmd + self.privsep + self.extra
 
     def cleanup(self):
         if not os.environ.get("KEEP_TMP"):
@@ -299,6 +300,24 @@ class Session:
         except OSError:
             return ""
         return " | ".join(lines[-n:])
+
+
+def uidl_listing(env, path, data, extra):
+    """pop3d's UIDL listing ({n: uidl}) of the mailbox at path, holding
+    data, with the options extra; {} when the session fails."""
+    env.write_mailbox(path, data)
+    env.extra = extra
+    s = Session(env, path)
+    try:
+        s.login_ok()
+        out = s.listing("UIDL")
+        s.quit()
+    except (EOFError, ProtocolError, OSError) as e:
+        print("    pop3d %s: %s | %s" % (" ".join(extra), e, s.log_tail()))
+        out = {}
+    s.close()
+    env.extra = []
+    return out
 
 
 def comm(pid):
