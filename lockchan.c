@@ -82,7 +82,6 @@ lockchan_recv(int chan, char *byte, int *fd)
 	return n;
 }
 
-
 /*
  * random() was never seeded: every process drew the same pauses, so two
  * that met a busy lock together kept meeting. The clock's nanoseconds and
@@ -95,7 +94,9 @@ lock_pause(void)
 	struct timespec now, ts;
 	unsigned long mix;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1) {
+		now.tv_nsec = 0;
+	}
 	mix = (unsigned long)now.tv_nsec ^ (unsigned long)getpid() << 10;
 	ts.tv_sec = 0;
 	ts.tv_nsec = (LOCK_BACKOFF_MS / 2 +

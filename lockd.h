@@ -18,7 +18,6 @@
 #ifndef POP3D_LOCKD_H
 #define POP3D_LOCKD_H
 
-
 /*
  * The directory of the mailbox at path as the session reaches it
  * (mailbox_dir()), for the helper: an O_PATH handle, or -1 (logged, but

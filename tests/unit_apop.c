@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apop.h"
+#include "cred.h"
 #include "tests/unit.h"
 
 /* RFC 1939 section 7. */
@@ -105,6 +106,21 @@ START_TEST(test_apop_parse_line)
 }
 END_TEST
 
+/* The one compare of secrets and hashes: lengths count, no byte is skipped. */
+START_TEST(test_cred_equal)
+{
+	ck_assert_int_eq(cred_equal("abc", 3, "abc", 3), 1);
+	ck_assert_int_eq(cred_equal("", 0, "", 0), 1);
+	ck_assert_int_eq(cred_equal("abc", 3, "abd", 3), 0);
+	ck_assert_int_eq(cred_equal("abc", 3, "ab", 2), 0);
+	ck_assert_int_eq(cred_equal("ab", 2, "abc", 3), 0);
+	ck_assert_int_eq(cred_equal("", 0, "a", 1), 0);
+	ck_assert_int_eq(cred_equal("a", 1, "", 0), 0);
+	ck_assert_int_eq(cred_equal("ab\0", 3, "ab", 2), 0);
+	ck_assert_int_eq(cred_equal("Abc", 3, "abc", 3), 0);
+}
+END_TEST
+
 Suite *
 apop_suite(void)
 {
@@ -113,7 +129,8 @@ apop_suite(void)
 
 	ADD_TESTS(tc, test_apop_rfc_example, test_apop_refusals,
 	    test_apop_listed,
-	    test_apop_parse_line, test_apop_unknown_user_after_long_secret);
+	    test_apop_parse_line, test_apop_unknown_user_after_long_secret,
+	    test_cred_equal);
 	suite_add_tcase(s, tc);
 	return s;
 }
