@@ -177,8 +177,7 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 	if (s != MBX_OK) {
 		return s;
 	}
-	mb->fd = openat(dirfd, name, mb->inspect ? MAILBOX_INSPECT_FLAGS :
-	    MAILBOX_OPEN_FLAGS);
+	mb->fd = openat(dirfd, name, MAILBOX_OPEN_FLAGS);
 	if (mb->fd == -1) {
 		return open_failed(mb, errno);
 	}
@@ -533,13 +532,12 @@ mailbox_recover(int dirfd, const char *name, int jfd)
 
 /* The mailbox at path opened, not yet locked nor indexed. */
 static enum mbx_status
-start(struct mailbox *mb, const char *path, int uidls, int inspect)
+start(struct mailbox *mb, const char *path, int uidls)
 {
 	size_t n = strlen(path);
 
 	memset(mb, 0, sizeof(*mb));
 	mb->uidls = uidls;
-	mb->inspect = inspect;
 	mb->fd = -1;
 	mb->dirfd = -1;
 	mb->session_fd = -1;
@@ -584,17 +582,10 @@ enum mbx_status
 mailbox_inspect(struct mailbox *mb, const char *path, int uidls)
 {
 	enum mbx_status s;
-	struct stat st;
 
-	s = start(mb, path, uidls, 1);
+	s = start(mb, path, uidls);
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
-	}
-	if (fstat(mb->fd, &st) == -1) {
-		return refuse(mb, MBX_TEMP, "mailbox cannot be examined");
-	}
-	if ((st.st_mode & S_IWUSR) == 0) {
-		return open_failed(mb, EACCES);
 	}
 	s = inspect_lock(mb, F_RDLCK);
 	if (s == MBX_OK) {
@@ -609,7 +600,7 @@ mailbox_open(struct mailbox *mb, const char *path, int chan, int uidls)
 {
 	enum mbx_status s;
 
-	s = start(mb, path, uidls, 0);
+	s = start(mb, path, uidls);
 	if (s != MBX_OK || mb->fd == -1) {
 		return s;
 	}

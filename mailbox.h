@@ -23,10 +23,6 @@
 #define MAILBOX_OPEN_FLAGS \
 	(O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
-/* How pop3d --check opens it: nothing is written (mailbox_inspect()). */
-#define MAILBOX_INSPECT_FLAGS \
-	(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-
 /* How it opens each directory on the way there (a handle, no access). */
 #define MAILBOX_DIR_FLAGS	(O_PATH | O_NOFOLLOW | O_CLOEXEC)
 
@@ -57,7 +53,6 @@ struct mailbox {
 	int		 uidls;		/* enum uidl_source (mbox.h) */
 	int		 scan_uidls;	/* this scan collects them */
 	char		*xuidl_pool;	/* X-UIDL or popa3d's, see mbox_uidl() */
-	int		 inspect;	/* opened by mailbox_inspect() */
 };
 
 /*
@@ -79,10 +74,11 @@ enum mbx_status mailbox_open(struct mailbox *, const char *, int, int);
 
 /*
  * pop3d --check: opens the mailbox at path as mailbox_open() does, the
- * same walk and the same checks, but for reading (a mailbox the session
- * could not open for writing is refused as the session refuses it), and
- * indexes it under an fcntl read lock alone: no session file, no
- * dot-lock, no recovery, nothing written. Another session does not make
+ * same walk, the same checks and the same flags (so an immutable file or
+ * a read-only file system is refused as the session refuses it, and the
+ * session's system call filter lets it through), and indexes it under an
+ * fcntl read lock alone: no session file, no dot-lock, no recovery,
+ * nothing written. Another session does not make
  * it MBX_IN_USE; an MDA that keeps an fcntl lock for LOCK_TRIES does.
  * An update a crash interrupted is not completed: the index is of the
  * file as it is.

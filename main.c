@@ -308,6 +308,11 @@ parse_options(struct config *cfg, int argc, char **argv)
 			unknown_option(ch, argv);
 		}
 	}
+	if (check_mode && recover_mode) {
+		refuse_start(EX_USAGE, "--check and --recover exclude each "
+		    "other: --check writes nothing, --recover completes "
+		    "updates (see pop3d -h)");
+	}
 	if (check_mode && optind + 1 == argc) {
 		check_user = argv[optind++];
 	}

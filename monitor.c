@@ -22,13 +22,6 @@
 #include "params.h"
 #include "privsep.h"
 
-/* What the worker reports back through its pipe. */
-struct worker_result {
-	enum auth_result res;
-	struct account	 acct;
-	char		 why[128];
-};
-
 /* Waits for pid; how it ended, as waitpid() puts it. */
 static int
 reap(pid_t pid)
@@ -90,7 +83,9 @@ worker(int fd, int chan, const struct auth_request *r)
 	const char *why = "";
 	size_t n;
 
-	close(chan);
+	if (chan != -1) {
+		close(chan);
+	}
 	if (io_detach() == -1) {
 		_exit(1);
 	}
@@ -104,8 +99,8 @@ worker(int fd, int chan, const struct auth_request *r)
 	_exit(write(fd, &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
 }
 
-static enum auth_result
-check_in_worker(int chan, const struct auth_request *r,
+enum auth_result
+auth_in_worker(int chan, const struct auth_request *r,
     struct worker_result *out)
 {
 	int fds[2];
@@ -251,7 +246,7 @@ authenticate(struct login_watch *lw, const struct priv_auth *a, struct account *
 	r.apop_secrets = lw->cfg->apop_secrets;
 	r.apop_timestamp = lw->timestamp;
 	r.apop = a->method == METHOD_APOP;
-	res = check_in_worker(lw->chan, &r, &w);
+	res = auth_in_worker(lw->chan, &r, &w);
 	/*
 	 * Not LOGIN FAILED: fail2ban must not ban every client while the
 	 * password database is down.

@@ -34,6 +34,22 @@ struct login_watch {
 void	monitor_run(struct login_watch *, pid_t, struct account *, unsigned char *,
 	    size_t *);
 
+/* What the worker reports back through its pipe. */
+struct worker_result {
+	enum auth_result res;
+	struct account	 acct;
+	char		 why[128];
+};
+
+/*
+ * auth_check() in a short-lived child (PAM modules, the password
+ * database and their copies of the hash die with it), which closes chan
+ * (-1: none) and gets /dev/null as fd 0 and 1. Its result, also in *out;
+ * AUTH_TEMPFAIL when the child could not run or died.
+ */
+enum auth_result auth_in_worker(int, const struct auth_request *,
+	    struct worker_result *);
+
 /*
  * Whether (s, len) may be a login name at all (no path separator, no
  * dot-file, no control byte); any other is refused as a wrong password.
