@@ -98,7 +98,15 @@ popa3d_may_hash(const struct popa3d *p, unsigned char c)
 	if (c == ' ' || c == '\t') {
 		return p->hashed;
 	}
-	return memchr("RrDdMmX", c, 7) != NULL;
+	switch (c) {
+	case 'R': case 'r':	/* Received: */
+	case 'D': case 'd':	/* Date:, Delivered-To: */
+	case 'M': case 'm':	/* Message-ID: */
+	case 'X':		/* X-Delivery-ID:, upper case only */
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* popa3d prints the first two 32-bit words of the digest, little-endian. */

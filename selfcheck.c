@@ -35,6 +35,7 @@
 
 #include "selfcheck.h"
 #include "cred.h"
+#include "mailbox.h"
 #include "monitor.h"
 #include "privsep.h"
 #include "recover.h"
@@ -65,7 +66,7 @@ vprint_escaped(FILE *f, const char *fmt, va_list ap)
 	int i;
 
 	if (len < 0) {
-		fputs("(out of memory)", f);
+		(void)fputs("(out of memory)", f);
 		return;
 	}
 	for (i = 0; i < len; i++) {
@@ -73,7 +74,7 @@ vprint_escaped(FILE *f, const char *fmt, va_list ap)
 		if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\x%02x", c);
 		} else {
-			putc(c, f);
+			(void)putc(c, f);
 		}
 	}
 	free(text);
@@ -543,7 +544,7 @@ prompt_restore(const struct sigaction *old)
 	for (i = 0; i < PROMPT_SIGNALS; i++) {
 		(void)sigaction(prompt_signals[i], &old[i], NULL);
 	}
-	fputc('\n', stderr);
+	(void)fputc('\n', stderr);
 }
 
 /*
@@ -663,7 +664,7 @@ check_login(struct tally *t, const struct config *cfg, const char *user,
 		r.pass = pass;
 		r.apop_secrets = cfg->apop_secrets;
 		r.apop_timestamp = "";
-		fflush(NULL);
+		(void)fflush(NULL);
 		res = auth_in_worker(-1, &r, &w);
 		*a = w.acct;
 		why = w.why;
@@ -946,7 +947,7 @@ check_mailbox(struct tally *t, const struct config *cfg,
 		    "long");
 		return;
 	}
-	fflush(NULL);
+	(void)fflush(NULL);
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		say(t, M_FAIL, "pipe: %s", strerror(errno));
 		return;
@@ -1011,6 +1012,6 @@ check_run(const struct config *cfg, const char *user)
 	}
 	printf("%u checks: %u failed, %u skipped\n", t.checks, t.failed,
 	    t.skipped);
-	fflush(stdout);
+	(void)fflush(stdout);
 	return t.failed > 0 ? 1 : t.skipped > 0 ? EX_NOPERM : 0;
 }

@@ -7,7 +7,7 @@
 #ifndef POP3D_SELFCHECK_H
 #define POP3D_SELFCHECK_H
 
-#include "pop3d.h"
+#include "config.h"
 
 /*
  * Prints the configuration as a session would see it (cfg) and one

@@ -11,15 +11,19 @@ TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # The files root runs (the start-up checks, the monitor, its PAM worker,
 # the credential changes, pop3d --recover): none of them may include the
-# maildrop code's headers. main.c is the one file of both sides: its
+# maildrop code's headers. Two files are of both sides: main.c, whose
 # process is the root monitor and, once it has become the user for good,
-# the session (pop3_transaction()). lockd.c and the recovery children it
-# runs use the maildrop code as the user, by design.
+# the session (pop3_transaction()); and selfcheck.c (pop3d --check), whose
+# child becomes the user and reads the mailbox as a session does. The lock
+# helper and the recovery children use the maildrop code as the user, by
+# design; the helper's first step, finding the mailbox's directory
+# (lockd_directory()), runs before it drops root, through mailbox_dir(),
+# the one walk that follows no link.
 ROOT_SIDE = ["monitor.c", "monitor.h", "monmsg.c", "monmsg.h",
              "privsep.c", "privsep.h", "auth.c", "auth.h", "apop.c",
              "apop.h", "cred.c", "cred.h", "trusted.c", "trusted.h",
              "peer.c", "peer.h", "recover.c", "recover.h", "template.c",
-             "template.h", "config.h"]
+             "template.h", "config.h", "selfcheck.h"]
 MAILDROP = {"mailbox.h", "journal.h", "mbox.h", "pop3d.h", "lock.h",
             "window.h"}
 
