@@ -58,6 +58,11 @@ with warnings.catch_warnings():
     import crypt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from integrity.harness import unused_id  # noqa: E402
+from integrity.tally import check, summary  # noqa: E402
+
 POP3D = os.path.abspath(os.environ.get("POP3D", os.path.join(ROOT, "pop3d")))
 LIMIT = 30
 PASSWORD = "check me 13"
@@ -71,31 +76,6 @@ MBOX = (b"From a@example.org Mon Jan  1 00:00:00 2024\n"
         b"Subject: one\n\nfirst body\n\n"
         b"From b@example.org Mon Jan  1 00:00:01 2024\n"
         b"Subject: two\n\nsecond body\n>From quoted\n")
-
-passed = failed = 0
-
-
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL - " + name, flush=True)
-        for line in detail.splitlines():
-            print("    " + line, flush=True)
-    return cond
-
-
-def unused_id():
-    for i in range(64999, 60000, -1):
-        try:
-            pwd.getpwuid(i)
-        except KeyError:
-            return i
-    raise RuntimeError("no unused uid")
-
 
 class World:
     def __init__(self):
@@ -638,8 +618,7 @@ def main():
         check(False, "%s: %s" % (type(e).__name__, e))
     finally:
         clean_up(w)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and passed > 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":
