@@ -748,6 +748,11 @@ header_run(group_fn masks, struct scan *s, const unsigned char *p,
 	}
 	current(s)->size += size;
 	s->excluding = 0;
+	/*
+	 * popa3d_line() saw none of these lines: none is hashed, so a fold
+	 * after them does not continue a hashed line.
+	 */
+	s->p3.hashed = 0;
 	s->prev_empty = 0;
 	s->kind = LINE_TEXT;
 	s->last_cr = 0;
