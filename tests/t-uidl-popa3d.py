@@ -284,7 +284,7 @@ def options(env):
     check(named and named == pop3d_uidls(env, data, []),
           "--uidl=pop3d is the default")
     for argv in (["--uidl=popa3d", "--x-uidl"], ["--x-uidl", "--uidl=popa3d"],
-                 ["--uidl=dovecot", "--x-uidl"], ["--uidl=imap"],
+                 ["--uidl=dovecot"], ["--uidl=imap"],
                  ["--uidl="]):
         r = run([env.pop3d] + argv)
         check(r.returncode == 64, "pop3d %s: exit 64" % " ".join(argv),

@@ -900,28 +900,6 @@ START_TEST(test_mbox_popa3d_fold_after_unhashed_header_is_not_hashed)
 }
 END_TEST
 
-/*
- * --uidl=dovecot: "X-IMAPbase: uidvalidity lastuid" in the first message,
- * then each X-UID above the one before and at most lastuid, alone on its
- * line, gives %08x%08x; any other message keeps its content UIDL.
- */
-START_TEST(test_mbox_dovecot_uidls_from_x_uid)
-{
-	static const char mbox[] = FROM_A
-	    "X-IMAPbase: 1796698098 0000000005 $Junk\nX-UID: 1   \n\nb\n\n"
-	    FROM_B "X-UID: 3\r\nStatus: RO\n\nb\n\n"
-	    FROM_C "X-UID: 3\n\nsame UID again\n\n"
-	    FROM_A "X-UID: 9\n\nabove lastuid\n\n"
-	    FROM_B "X-UID: 4 x\n\nnot a number alone\n\n"
-	    FROM_C "x-uid: 5\nX-UID: 4\n\nb\n";
-	static const char *const want[] = { "000000016b176ff2",
-	    "000000036b176ff2", NULL, NULL, NULL, "000000056b176ff2" };
-
-	check_uidls_every_size(mbox, sizeof(mbox) - 1, UIDL_DOVECOT, 64, want,
-	    6);
-}
-END_TEST
-
 /* n messages of the smallest kind, "From n" and a blank line each. */
 static char *
 many_messages(size_t n, size_t *len)
@@ -1057,8 +1035,7 @@ mbox_suite(void)
 	    test_mbox_hash_of_huge_from_line_ignores_buffer_size,
 	    test_popa3d_uidl_of_fixed_lines,
 	    test_mbox_popa3d_uidls_for_every_buffer_size,
-	    test_mbox_popa3d_fold_after_unhashed_header_is_not_hashed,
-	    test_mbox_dovecot_uidls_from_x_uid);
+	    test_mbox_popa3d_fold_after_unhashed_header_is_not_hashed);
 	tcase_add_loop_test(id,
 	    test_mbox_uidl_stable_after_append_to_unterminated, 0,
 	    (int)(sizeof(unended) / sizeof(unended[0])));
