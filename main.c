@@ -109,7 +109,7 @@ usage(void)
 	    "[--privsep-user=NAME] [--privsep-dir=DIR]\n"
 	    "             [--no-plaintext] [--x-uidl] [--apop-secrets=FILE]\n"
 	    "             [--proxy-from=ADDRESS[,ADDRESS...]] "
-	    "[--uidl=pop3d|popa3d|dovecot]\n"
+	    "[--uidl=pop3d|popa3d]\n"
 	    "             [-V|--version] [-h|--help]\n"
 	    "       pop3d --recover [-m|--mailbox=TEMPLATE] [-d|--debug]\n"
 	    "       pop3d --check [the options of a session] [USER]\n");
@@ -155,30 +155,23 @@ parse_timeout(const char *s)
 }
 
 /*
- * --uidl=pop3d (the content hash, the default), popa3d or dovecot;
- * --x-uidl goes with pop3d only.
+ * --uidl=pop3d (the content hash, the default) or popa3d; --x-uidl goes
+ * with pop3d only.
  */
 static int
 uidl_source(const char *scheme, int x_uidl)
 {
-	int from;
-
 	if (scheme == NULL || strcmp(scheme, "pop3d") == 0) {
 		return x_uidl ? UIDL_X_UIDL : UIDL_CONTENT;
 	}
-	if (strcmp(scheme, "popa3d") == 0) {
-		from = UIDL_POPA3D;
-	} else if (strcmp(scheme, "dovecot") == 0) {
-		from = UIDL_DOVECOT;
-	} else {
-		bad_option("UIDL scheme", scheme, "give pop3d, popa3d or "
-		    "dovecot");
+	if (strcmp(scheme, "popa3d") != 0) {
+		bad_option("UIDL scheme", scheme, "give pop3d or popa3d");
 	}
 	if (x_uidl) {
 		bad_option("UIDL scheme with --x-uidl", scheme, "--x-uidl "
 		    "goes with --uidl=pop3d only: drop one of the two");
 	}
-	return from;
+	return UIDL_POPA3D;
 }
 
 /* pop3d --recover: a one-shot run at boot instead of a session. */

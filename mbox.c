@@ -31,7 +31,6 @@
 #include "mbox.h"
 #include "params.h"
 #include "popa3d.h"
-#include "proto.h"
 
 /*
  * For what runs once a line or once 64 bytes; and so that the scanner
@@ -61,10 +60,6 @@ struct scan {
 	size_t		 blank_len;	/* its length, 0 if none is held */
 	int		 want_xuidl;
 	int		 want_popa3d;
-	int		 want_dovecot;
-	unsigned long	 dv_validity;	/* Dovecot's UIDVALIDITY, 0: none */
-	unsigned long	 dv_last;	/* the last UID it gave */
-	unsigned long	 dv_uid;	/* the last X-UID taken */
 	int		 failed;	/* out of memory for the pool */
 	struct popa3d	 p3;		/* the open message's popa3d id */
 	char		*pool;		/* UIDLs, NUL-terminated */
@@ -122,7 +117,6 @@ mbox_scan_want_uidls(struct scan *s, enum uidl_source from)
 {
 	s->want_xuidl = from == UIDL_X_UIDL;
 	s->want_popa3d = from == UIDL_POPA3D;
-	s->want_dovecot = from == UIDL_DOVECOT;
 }
 
 char *
@@ -223,74 +217,6 @@ take_xuidl(struct scan *s, const unsigned char *p, size_t n)
 		return;
 	}
 	(void)pool_put(s, m, p + start, end - start);
-}
-
-/* After blanks at p[*i], a decimal number below 2^32 ends at *i. */
-static int
-header_number(const unsigned char *p, size_t n, size_t *i, unsigned long *v)
-{
-	size_t start;
-
-	while (*i < n && (p[*i] == ' ' || p[*i] == '\t')) {
-		(*i)++;
-	}
-	start = *i;
-	while (*i < n && p[*i] >= '0' && p[*i] <= '9') {
-		(*i)++;
-	}
-	return parse_number(p + start, *i - start, UINT32_MAX, v);
-}
-
-/*
- * The headers Dovecot keeps in an mbox it has served: "X-IMAPbase:
- * uidvalidity lastuid ..." in the first message, "X-UID: uid" (padded
- * with blanks) in each. A UID counts only when it is above the one taken
- * before and at most lastuid: one that a sender wrote into later mail
- * rarely fits. Its UIDL is then Dovecot's default (pop3_uidl_format
- * %08Xu%08Xv), in lower case as Dovecot sends it. p: a line, n bytes of
- * it; one that does not end there is no such header.
- */
-static void
-take_dovecot(struct scan *s, const unsigned char *p, size_t n)
-{
-	struct msg *m = &s->msgs[s->count - 1];
-	unsigned long uid;
-	size_t i;
-	char v[2 * 8 + 1];
-
-	if (p[n - 1] != '\n') {
-		return;
-	}
-	if (s->count == 1 && n > 11 &&
-	    strncasecmp((const char *)p, "X-IMAPbase:", 11) == 0) {
-		i = 11;
-		if (header_number(p, n, &i, &s->dv_validity) == -1 ||
-		    header_number(p, n, &i, &s->dv_last) == -1) {
-			s->dv_validity = 0;
-		}
-		return;
-	}
-	if (m->xuidl != 0 || s->dv_validity == 0 || n < 7 ||
-	    strncasecmp((const char *)p, "X-UID:", 6) != 0) {
-		return;
-	}
-	i = 6;
-	if (header_number(p, n, &i, &uid) == -1 || uid <= s->dv_uid ||
-	    uid > s->dv_last) {
-		return;
-	}
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')) {
-		i++;
-	}
-	if (i + 1 != n || p[i] != '\n') {
-		return;
-	}
-	s->dv_uid = uid;
-	(void)snprintf(v, sizeof(v), "%08x%08x", (uint32_t)uid,
-	    (uint32_t)s->dv_validity);
-	if (pool_put(s, m, v, 2 * 8) == -1) {
-		s->failed = 1;
-	}
 }
 
 static int
@@ -481,8 +407,6 @@ line_start(struct scan *s, const unsigned char *p, size_t avail, off_t off,
 		s->excluding = is_volatile_header(p, avail);
 		if (s->want_xuidl) {
 			take_xuidl(s, p, n);
-		} else if (s->want_dovecot && s->excluding) {
-			take_dovecot(s, p, n);
 		}
 	}
 	return s->in_header && s->excluding ? LINE_HIDDEN : LINE_TEXT;
@@ -748,6 +672,11 @@ header_run(group_fn masks, struct scan *s, const unsigned char *p,
 	}
 	current(s)->size += size;
 	s->excluding = 0;
+	/*
+	 * popa3d_line() saw none of these lines: none is hashed, so a fold
+	 * after them does not continue a hashed line.
+	 */
+	s->p3.hashed = 0;
 	s->prev_empty = 0;
 	s->kind = LINE_TEXT;
 	s->last_cr = 0;

@@ -33,8 +33,7 @@ struct msg {
 enum uidl_source {
 	UIDL_CONTENT,	/* the content hash, see mbox_uidl() */
 	UIDL_X_UIDL,	/* X-UIDL headers, else the content hash */
-	UIDL_POPA3D,	/* popa3d 1.0.3's, see popa3d.h */
-	UIDL_DOVECOT	/* Dovecot's from its X-UID, else the content hash */
+	UIDL_POPA3D	/* popa3d 1.0.3's, see popa3d.h */
 };
 
 struct scan;
@@ -51,7 +50,6 @@ void	mbox_scan_free(struct scan *);
  * UIDL_POPA3D: every message's popa3d UIDL; the first of the messages
  * that popa3d would give the same id keeps it, every later one gets "id-"
  * and its content hash UIDL.
- * UIDL_DOVECOT: Dovecot's UIDL of each message that has a valid X-UID.
  */
 void	mbox_scan_want_uidls(struct scan *, enum uidl_source);
 

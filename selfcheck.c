@@ -163,9 +163,6 @@ uidl_scheme_name(int uidls)
 		    "(--x-uidl)";
 	case UIDL_POPA3D:
 		return "popa3d 1.0.3's (--uidl=popa3d)";
-	case UIDL_DOVECOT:
-		return "Dovecot's from X-UID headers, else from each message "
-		    "(--uidl=dovecot)";
 	default:
 		return "from each message (--uidl=pop3d)";
 	}

@@ -5,8 +5,8 @@
  * held in memory, against an independent model of what they must do.
  *
  * Input: four bytes of settings, then the mailbox.
- *   byte 0	bits 0-1: where UIDLs come from (enum uidl_source: the
- *		content hash, --x-uidl, --uidl=popa3d, --uidl=dovecot)
+ *   byte 0	modulo 3: where UIDLs come from (enum uidl_source: the
+ *		content hash, --x-uidl, --uidl=popa3d)
  *   bytes 1-2	seed of the piece sizes
  *   byte 3	TOP's number of lines
  *
@@ -20,14 +20,18 @@
  * it, in random pieces, and compared with the model's bytes. And mail
  * is appended after a last line without LF, as MDAs do, and the whole
  * indexed again: the messages already there keep place, size and UIDL
- * (but for the last one's popa3d or Dovecot UIDL, which, as with those
- * servers, may change once its last line has an LF).
+ * (but for the last one's popa3d UIDL, which, as with popa3d, may change
+ * once its last line has an LF). popa3d's ids are checked against a
+ * reference that reads popa3d's rule line by line, as popa3d does.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "mbox.h"
+#include "popa3d.h"
 
 #define SETTINGS	4
 #define CAPACITY_MIN	1024
@@ -207,6 +211,77 @@ check_uidls(const struct index *ix, const unsigned char *data, size_t len,
 	free(u);
 }
 
+/* The line p, n bytes, starts with name (its colon included). */
+static int
+model_named(const unsigned char *p, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	return n >= k && strncasecmp((const char *)p, name, k) == 0;
+}
+
+/* Whether popa3d hashes a header line p of n bytes that is no fold. */
+static int
+model_popa3d_hashes(const unsigned char *p, size_t n, int *received)
+{
+	if (!*received && model_named(p, n, "Received:")) {
+		*received = 1;
+		return 1;
+	}
+	return model_named(p, n, "Delivered-To:") ||
+	    (p[0] == 'X' && model_named(p, n, "X-Delivery-ID:")) ||
+	    (!*received && (model_named(p, n, "Date:") ||
+	    model_named(p, n, "Message-ID:")));
+}
+
+/*
+ * popa3d's id of the message p, n bytes, read as popa3d reads it: line by
+ * line up to the first lone LF, each line that is no fold hashed or not
+ * by its name, each fold as the line it folds.
+ */
+static void
+model_popa3d(const unsigned char *p, size_t n, char out[POPA3D_UIDL_LEN + 1])
+{
+	static const unsigned char order[8] = { 3, 2, 1, 0, 7, 6, 5, 4 };
+	unsigned char d[MD5_DIGEST_LENGTH];
+	const unsigned char *nl;
+	int received = 0, hashed = 0;
+	size_t k, i;
+	MD5_CTX md5;
+
+	MD5Init(&md5);
+	for (; n > 0 && p[0] != '\n'; p += k, n -= k) {
+		nl = memchr(p, '\n', n);
+		k = nl == NULL ? n : (size_t)(nl - p) + 1;
+		if (p[0] != ' ' && p[0] != '\t') {
+			hashed = model_popa3d_hashes(p, k, &received);
+		}
+		if (hashed) {
+			MD5Update(&md5, p, k);
+		}
+	}
+	MD5Final(d, &md5);
+	for (i = 0; i < sizeof(order); i++) {
+		(void)snprintf(out + 2 * i, 3, "%02x", d[order[i]]);
+	}
+}
+
+/* Each popa3d-mode UIDL is the reference's id, alone or before a '-'. */
+static void
+check_popa3d(const struct index *ix, const unsigned char *data)
+{
+	char u[UIDL_MAX + 1], want[POPA3D_UIDL_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < ix->count; i++) {
+		model_popa3d(data + ix->msgs[i].start,
+		    (size_t)ix->msgs[i].len, want);
+		mbox_uidl(&ix->msgs[i], ix->pool, u);
+		CHECK(strncmp(u, want, POPA3D_UIDL_LEN) == 0 &&
+		    (u[POPA3D_UIDL_LEN] == '\0' || u[POPA3D_UIDL_LEN] == '-'));
+	}
+}
+
 /* The first count UIDLs of a and b are the same. */
 static void
 check_same_uidls(const struct index *a, const struct index *b, size_t count)
@@ -275,8 +350,8 @@ check_append(const struct index *ix, const unsigned char *data, size_t len,
 		    after.msgs[i].size == ix->msgs[i].size);
 		CHECK(same_hash(&after.msgs[i], &ix->msgs[i]));
 	}
-	check_same_uidls(ix, &after, from == UIDL_POPA3D ||
-	    from == UIDL_DOVECOT ? ix->count - 1 : ix->count);
+	check_same_uidls(ix, &after, from == UIDL_POPA3D ? ix->count - 1 :
+	    ix->count);
 	index_free(&after);
 	free(grown);
 }
@@ -429,12 +504,15 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	if (size < SETTINGS) {
 		return 0;
 	}
-	from = (enum uidl_source)(in[0] & 3);
+	from = (enum uidl_source)(in[0] % 3);
 	fuzz_rng_seed(&r, in + 1, 2);
 	capacity = CAPACITY_MIN + fuzz_rng_below(&r, len + 1);
 	scan(data, len, from, WHOLE, &r, 0, &whole);
 	check_layout(&whole, data, len);
 	check_uidls(&whole, data, len, from);
+	if (from == UIDL_POPA3D) {
+		check_popa3d(&whole, data);
+	}
 	check_append(&whole, data, len, from, &r);
 	scan(data, len, from, CAPACITY, &r, capacity, &fixed);
 	check_same(&whole, &fixed, longest_line(data, len) < capacity);

@@ -113,6 +113,13 @@ LONG = (b"From " + b"k" * 1100 + b" Sat Jan  6 05:00:00 2024\n"
 BLANKS = (M1.rstrip(b"\n") + b"\n\n\n\n" + M2)
 HASHED = (b"From b@example.org Tue Jan  2 00:00:00 2024\n"
           b"Subject: second\n\nbody\n")
+# Review 8, finding 1: folds of headers popa3d does not hash.
+POPA3D_FOLDS = (b"From a@b Mon Jan  1 00:00:00 2024\n"
+                b"Received: from a\n\tby b\nSubject: hello\n world\n\nb\n\n"
+                b"From a@b Mon Jan  1 00:00:00 2024\n"
+                b"Date: d\nFrom: a user\n <u@example.org>\n\nb\n\n"
+                b"From a@b Mon Jan  1 00:00:00 2024\n"
+                b"Received: from mx\nARC-Seal: i=1;\n\tcv=none\n\nb\n")
 FROM_AT_EOF = M1 + b"From mallory@example.org Sun Jan  7 04:00:00 2024"
 
 
@@ -138,6 +145,7 @@ def mbox_seeds():
     s["from-line-at-eof"] = b"\x00\x10\x00\x01" + FROM_AT_EOF
     s["header-only"] = b"\x00\x11\x00\x05" + M3
     s["empty"] = b"\x00\x12\x00\x00"
+    s["popa3d-fold-after-unhashed"] = b"\x02\x13\x00\x01" + POPA3D_FOLDS
     s["only-blank-lines"] = b"\x00\x13\x00\x00" + b"\n\r\n\n"
     s["no-from-line"] = b"\x00\x14\x00\x01" + b"Subject: x\n\nbody\n"
     s["top-255"] = b"\x00\x15\x00\xff" + M1 + M2
