@@ -305,19 +305,23 @@ install: pop3d
 	        "systemctl enable --now pop3d.socket"; \
 	fi
 
+# The DESTDIR uninstall acts on: empty without one or when it resolves to /
+# (DESTDIR=// is the real system and gets the real system's guards).
+UNINSTALL_DESTDIR = $(shell scripts/rmdir-empty --staging-root "$(DESTDIR)")
+
 # Removes what install put, except configuration: the PAM service when it
 # is not the one install wrote, the privsep account and /var/empty (which
 # other programs may share); it says how to remove those, and the session
 # files beside the mailboxes. The directories install made go when empty
 # (scripts/rmdir-empty), the privsep one only under a DESTDIR.
 uninstall:
-	@if [ -z "$(DESTDIR)" ] && \
+	@if [ -z "$(UNINSTALL_DESTDIR)" ] && \
 	    systemctl is-enabled --quiet pop3d.socket 2>/dev/null; then \
 	    echo "uninstall: pop3d.socket is enabled: first run" \
 	        "systemctl disable --now pop3d.socket" >&2; \
 	    exit 1; \
 	fi
-	@if [ -z "$(DESTDIR)" ] && [ "$(UNITDIR)" = "$(UNITDIR_SEARCHED)" ] && \
+	@if [ -z "$(UNINSTALL_DESTDIR)" ] && [ "$(UNITDIR)" = "$(UNITDIR_SEARCHED)" ] && \
 	    command -v systemctl >/dev/null; then \
 	    echo "systemctl disable pop3d-recover.service"; \
 	    systemctl disable pop3d-recover.service || true; \
@@ -334,19 +338,18 @@ uninstall:
 	        "file install writes (remove it by hand if pop3d was its" \
 	        "only user)"; \
 	fi
-	@scripts/rmdir-empty "$(DESTDIR)" $(if $(DESTDIR),/,$(PREFIX)) \
-	    $(SBINDIR) $(MANDIR)/man8 $(UNITDIR) $(PAMDIR) \
-	    $(if $(DESTDIR),$(PRIVSEP_DIR))
+	@scripts/rmdir-empty "$(DESTDIR)" "$(PREFIX)" \
+	    $(SBINDIR) $(MANDIR)/man8 $(UNITDIR) $(PAMDIR) -- $(PRIVSEP_DIR)
 	@echo "uninstall: left for the administrator, to remove if nothing" \
 	    "else uses them:"
 	@echo "    the privsep account: deluser --system pop3d"
-	@if [ -z "$(DESTDIR)" ]; then \
+	@if [ -z "$(UNINSTALL_DESTDIR)" ]; then \
 	    echo "    the privsep directory: rmdir $(PRIVSEP_DIR)"; \
 	fi
 	@echo "    the session file MAILBOX.pop3d beside each mailbox (with" \
 	    "the default -m: /var/mail/*.pop3d), once pop3d --recover has" \
 	    "completed any update they hold: rm /var/mail/*.pop3d"
-	@if [ -z "$(DESTDIR)" ]; then \
+	@if [ -z "$(UNINSTALL_DESTDIR)" ]; then \
 	    echo "uninstall: now: systemctl daemon-reload"; \
 	fi
 

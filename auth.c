@@ -234,6 +234,33 @@ file_find(const char *buf, size_t len, const char *user, struct account *a,
 }
 
 /*
+ * The uid the passwd file gives user, for the monitor's check that it can
+ * serve that account before any password is (as getpwnam() is with PAM).
+ * 1 and *uid if found, 0 if not; -1 if the file cannot be read (the
+ * worker then says why).
+ */
+int
+auth_file_uid(const char *path, const char *user, uid_t *uid)
+{
+	struct account a;
+	const char *hash, *why;
+	char *buf = NULL;
+	size_t len = 0, hashlen;
+	int found;
+
+	if (auth_read_file(path, &buf, &len, &why) == -1) {
+		return -1;
+	}
+	found = file_find(buf, len, user, &a, &hash, &hashlen);
+	if (found) {
+		*uid = a.uid;
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	return found;
+}
+
+/*
  * Why a stored hash refuses a password login; NULL when it does not. An
  * empty hash would let anyone in, and no crypt(3) hash begins with '!'
  * or '*': those mark a locked or disabled password (passwd(5), shadow(5)).

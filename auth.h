@@ -60,6 +60,7 @@ enum auth_result auth_check(const struct auth_request *, struct account *,
  * 0, or -1 with *why.
  */
 int	auth_read_file(const char *, char **, size_t *, const char **);
+int	auth_file_uid(const char *, const char *, uid_t *);
 
 /*
  * One line of a passwd(5) file, (line, len) without its newline: seven

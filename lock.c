@@ -89,7 +89,7 @@ ask(int chan, char req, int out, int *in)
 
 	if (lockchan_send(chan, req, out) == -1 ||
 	    lockchan_recv(chan, &answer, &fd) != 1) {
-		return ANS_ERROR;
+		return ANS_GONE;
 	}
 	if (in != NULL) {
 		*in = fd;
@@ -103,11 +103,13 @@ int
 lockd_session_file(int chan, int dirfd)
 {
 	int fd = -1;
+	char answer = ask(chan, REQ_SESSION, dirfd, &fd);
 
-	if (ask(chan, REQ_SESSION, dirfd, &fd) != ANS_OK && fd != -1) {
+	if (answer != ANS_OK && fd != -1) {
 		close(fd);
 		fd = -1;
 	}
+	errno = answer == ANS_GONE ? EPIPE : 0;
 	return fd;
 }
 

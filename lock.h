@@ -31,7 +31,9 @@ void	lock_release(struct lock *);
 /*
  * The session's requests to its lock helper on chan (lockd.c). The
  * session file is given only to a session whose own walk (dirfd) reached
- * the helper's directory: an fd, or -1.
+ * the helper's directory: an fd, or -1 (errno EPIPE when the helper is
+ * gone, which its own walk, as root, can make it: else the helper said
+ * why in the log).
  */
 int	lockd_session_file(int, int);
 enum lock_status lockd_dotlock(int);

@@ -17,7 +17,8 @@ enum lockchan_byte {
 	REQ_UNLOCK = 'U',
 	ANS_OK = 'K',
 	ANS_BUSY = 'B',
-	ANS_ERROR = 'E'
+	ANS_ERROR = 'E',
+	ANS_GONE = 'G'		/* never sent: the helper did not answer */
 };
 
 /* One byte on chan, with the descriptor fd unless it is -1: 0 or -1. */

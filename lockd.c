@@ -244,11 +244,19 @@ int
 lockd_directory(const char *path)
 {
 	const char *problem;
-	int dirfd;
+	int dirfd, err;
 
-	/* A missing directory: the session refuses the login and logs it. */
-	if (mailbox_dir(path, &dirfd, &problem) != MBX_OK) {
-		log_msg(LOG_ERR, "lock helper: %s: %s", path, problem);
+	/*
+	 * What is on the path (a missing directory, a file, a link, a
+	 * directory the user cannot search) the session's own walk meets
+	 * too, and logs, once. Only a failure of the system (MBX_TEMP: an
+	 * I/O error, no descriptor left) is said here, with its cause: the
+	 * session's walk may well get through and could not tell it.
+	 */
+	if (mailbox_dir(path, &dirfd, &problem) == MBX_TEMP) {
+		err = errno;
+		log_msg(LOG_ERR, "lock helper: %s: %s%s%s", path, problem,
+		    err != 0 ? ", error=" : "", err != 0 ? strerror(err) : "");
 	}
 	return dirfd;
 }

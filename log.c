@@ -25,21 +25,32 @@ log_open(int to_stderr)
 	    LOG_MAIL);
 }
 
+/*
+ * A control byte in a line (a newline, an escape sequence) would forge a
+ * second line or rewrite a terminal: each becomes '?'.
+ */
 void
-log_msg(int prio, const char *fmt, ...)
+log_mask_controls(char *line)
 {
-	char line[LOG_LINE_MAX];
-	va_list ap;
 	size_t i;
 
-	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	for (i = 0; line[i] != '\0'; i++) {
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
 			line[i] = '?';
 		}
 	}
+}
+
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_mask_controls(line);
 	syslog(prio, "%s", line);
 }
 

@@ -22,6 +22,7 @@ void	log_open(int);
  * One line, with every control byte of it (a line break in a file name,
  * say) written as '?', so that no text in it can start a forged line.
  */
+void	log_mask_controls(char *);
 void	log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /* A system call the process cannot go on without failed: logs, exits 71. */

@@ -48,6 +48,20 @@ open_failed(struct mailbox *mb, int err)
 }
 
 /*
+ * A name that cannot be looked up (O_PATH, fstatat: no access to the
+ * name itself is asked): EACCES is its directory's, not searchable.
+ */
+static enum mbx_status
+lookup_failed(struct mailbox *mb, int err)
+{
+	if (err != EACCES) {
+		return open_failed(mb, err);
+	}
+	mb->err = err;
+	return refuse(mb, MBX_PERM, "mailbox directory permission denied");
+}
+
+/*
  * The file must be the user's own plain mailbox and nothing else. Group
  * write is how Debian's MDAs deliver (0660 user:mail), so it is allowed
  * for the directory's group alone: any other group could edit the mail.
@@ -88,7 +102,7 @@ enter(struct mailbox *mb, int *fd, const char *comp)
 	int sub = openat(*fd, comp, MAILBOX_DIR_FLAGS);
 
 	if (sub == -1 && errno != ENOENT) {
-		return open_failed(mb, errno);
+		return lookup_failed(mb, errno);
 	}
 	close(*fd);
 	*fd = sub;
@@ -96,6 +110,7 @@ enter(struct mailbox *mb, int *fd, const char *comp)
 		return MBX_OK;
 	}
 	if (fstat(sub, &st) == -1) {
+		mb->err = errno;
 		return refuse(mb, MBX_TEMP, "mailbox directory cannot be "
 		    "examined");
 	}
@@ -168,7 +183,7 @@ open_in_dir(struct mailbox *mb, int dirfd, const char *name)
 		    "examined");
 	}
 	if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) == -1) {
-		return open_failed(mb, errno);
+		return lookup_failed(mb, errno);
 	}
 	if (S_ISLNK(before.st_mode)) {
 		return open_failed(mb, ELOOP);
@@ -206,6 +221,7 @@ mailbox_dir(const char *path, int *dirfd, const char **problem)
 		s = open_dir(&mb, dirfd, &name);
 	}
 	*problem = mb.problem;
+	errno = mb.err;
 	return s;
 }
 
@@ -402,7 +418,9 @@ take_session_lock(struct mailbox *mb, int chan)
 
 	mb->session_fd = lockd_session_file(chan, mb->dirfd);
 	if (mb->session_fd == -1) {
-		return refuse(mb, MBX_TEMP, "session file cannot be opened");
+		return refuse(mb, MBX_TEMP, errno == EPIPE ? "lock helper "
+		    "gone (did the mailbox directory change during login?)" :
+		    "session file cannot be opened");
 	}
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;

@@ -60,7 +60,8 @@ struct mailbox {
  * time without following a symbolic link: the one rule, for every process
  * that works in that directory (the session, the lock helper). *dirfd is
  * an O_PATH handle, or -1 when a directory on the way is missing (MBX_OK)
- * or on refusal (then *problem says why).
+ * or on refusal (then *problem says why, and errno the system's cause, or
+ * 0 when there is none).
  */
 enum mbx_status mailbox_dir(const char *, int *, const char **);
 

@@ -96,6 +96,7 @@ config_say(int prio, const char *fmt, va_list ap)
 	char text[512];
 
 	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	log_mask_controls(text);
 	log_msg(prio, "%s", text);
 	diag("%s", text);
 }
@@ -191,46 +192,100 @@ check_template(const char *tmpl)
 	}
 }
 
+/* The long options; an error names one as written, up to its '='. */
+static const struct option longopts[] = {
+	{ "mailbox", required_argument, NULL, 'm' },
+	{ "pam-service", required_argument, NULL, 's' },
+	{ "passwd-file", required_argument, NULL, 'p' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "privsep-user", required_argument, NULL, 'U' },
+	{ "privsep-dir", required_argument, NULL, 'D' },
+	{ "no-plaintext", no_argument, NULL, 'P' },
+	{ "x-uidl", no_argument, NULL, 'X' },
+	{ "uidl", required_argument, NULL, 'L' },
+	{ "apop-secrets", required_argument, NULL, 'A' },
+	{ "proxy-from", required_argument, NULL, 'R' },
+	{ "recover", no_argument, NULL, 'C' },
+	{ "check", no_argument, NULL, 'K' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /*
- * getopt_long() returns ':' for a missing value, '?' for the rest; a long
- * option is shown as written, a short one alone (not its cluster).
+ * The long option name (len bytes, whole or abbreviated) picks: NULL if
+ * none or several (*several then 1).
+ */
+static const struct option *
+long_option(const char *name, size_t len, int *several)
+{
+	const struct option *found = NULL;
+	int i;
+
+	*several = 0;
+	for (i = 0; longopts[i].name != NULL; i++) {
+		if (strncmp(longopts[i].name, name, len) != 0) {
+			continue;
+		}
+		if (longopts[i].name[len] == '\0') {
+			*several = 0;
+			return &longopts[i];
+		}
+		*several |= found != NULL;
+		found = &longopts[i];
+	}
+	return *several ? NULL : found;
+}
+
+/* The option as written, cut short like bad_option's values. */
+static void __attribute__((noreturn))
+refuse_option(const char *before, const char *opt, size_t len,
+    const char *after)
+{
+	refuse_start(EX_USAGE, "%s%.*s%s%s (see pop3d -h)", before,
+	    (int)(len > 130 ? 130 : len), opt, len > 130 ? "..." : "", after);
+}
+
+/*
+ * getopt_long() (opterr 0) returns ':' for a missing value, '?' for the
+ * rest, with optopt 0 for an unknown or ambiguous long option and the
+ * option's value for a long one given a value it does not take; either
+ * way argv[optind - 1] is that long option. A bad short option is shown
+ * alone: argv[optind - 1] may be the element before its unfinished
+ * cluster, as "--debug" in "--debug -xd".
  */
 static void __attribute__((noreturn))
 unknown_option(int ch, char **argv)
 {
-	char shown[3] = { '-', (char)optopt, '\0' };
-	const char *opt = optopt == 0 ||
-	    strncmp(argv[optind - 1], "--", 2) == 0 ? argv[optind - 1] : shown;
+	const char *elem = argv[optind - 1];
+	const char shown[3] = { '-', (char)optopt, '\0' };
+	const struct option *o = NULL;
+	size_t len = 0;
+	int several = 0;
 
-	if (ch == ':') {
-		refuse_start(EX_USAGE, "option %s needs a value (see pop3d "
-		    "-h)", opt);
+	if (strncmp(elem, "--", 2) == 0) {
+		len = strcspn(elem + 2, "=");
+		o = long_option(elem + 2, len, &several);
+		len += 2;
 	}
-	refuse_start(EX_USAGE, "unknown option: %s (see pop3d -h)", opt);
+	if (len == 0 || (optopt != 0 && (o == NULL || o->val != optopt))) {
+		refuse_option(ch == ':' ? "option " : "unknown option: ", shown,
+		    2, ch == ':' ? " needs a value" : "");
+	}
+	if (ch == ':') {
+		refuse_option("option ", elem, len, " needs a value");
+	}
+	if (optopt != 0) {
+		refuse_option("option ", elem, len, " takes no value");
+	}
+	refuse_option(several ? "ambiguous option: " : "unknown option: ",
+	    elem, len, "");
 }
 
 static void
 parse_options(struct config *cfg, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "mailbox", required_argument, NULL, 'm' },
-		{ "pam-service", required_argument, NULL, 's' },
-		{ "passwd-file", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "privsep-user", required_argument, NULL, 'U' },
-		{ "privsep-dir", required_argument, NULL, 'D' },
-		{ "no-plaintext", no_argument, NULL, 'P' },
-		{ "x-uidl", no_argument, NULL, 'X' },
-		{ "uidl", required_argument, NULL, 'L' },
-		{ "apop-secrets", required_argument, NULL, 'A' },
-		{ "proxy-from", required_argument, NULL, 'R' },
-		{ "recover", no_argument, NULL, 'C' },
-		{ "check", no_argument, NULL, 'K' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *uidl = NULL;
 	int ch, x_uidl = 0;
 
@@ -306,11 +361,12 @@ parse_options(struct config *cfg, int argc, char **argv)
 		    "other: --check writes nothing, --recover completes "
 		    "updates (see pop3d -h)");
 	}
-	if (check_mode && optind + 1 == argc) {
+	if (check_mode && optind < argc) {
 		check_user = argv[optind++];
 	}
 	if (optind != argc) {
-		bad_option("argument", argv[optind], "pop3d takes options "
+		bad_option("argument", argv[optind], check_mode ? "--check "
+		    "takes one USER (see pop3d -h)" : "pop3d takes options "
 		    "only (see pop3d -h)");
 	}
 	check_template(cfg->mailbox);

@@ -200,22 +200,30 @@ not_served(const struct login_watch *lw, const char *name, enum auth_method m,
 }
 
 /*
- * With PAM the name is a system account: another one is refused before
- * its password is checked, so that no PAM module counts a failure (or a
- * success) against an account this server cannot serve.
+ * Another account (a system one with PAM, a line of the -p file) is
+ * refused before its password is checked, so that no PAM module counts a
+ * failure (or a success) against an account this server cannot serve, and
+ * the log is the same whether that password was right or wrong.
  */
 static int
 not_served_by_name(const struct login_watch *lw, const char *name,
     const struct priv_auth *a)
 {
 	const struct passwd *pw;
+	uid_t uid = (uid_t)-1;
 
-	if (geteuid() == 0 || lw->cfg->passwd_file != NULL) {
+	if (geteuid() == 0) {
 		return 0;
 	}
-	pw = getpwnam(a->user);
-	return not_served(lw, name, a->method, pw != NULL ? pw->pw_uid :
-	    (uid_t)-1);
+	if (lw->cfg->passwd_file == NULL) {
+		pw = getpwnam(a->user);
+		if (pw != NULL) {
+			uid = pw->pw_uid;
+		}
+	} else if (auth_file_uid(lw->cfg->passwd_file, a->user, &uid) == -1) {
+		return 0;
+	}
+	return not_served(lw, name, a->method, uid);
 }
 
 static enum priv_verdict

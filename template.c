@@ -65,6 +65,12 @@ escape_problem(const char *tmpl)
 			return "it ends with a lone %: write %% for a percent "
 			    "sign";
 		}
+		if (p[1] == 'h' && p[2] != '\0' && p[2] != '/') {
+			return "%h is not followed by /: %hmail would be "
+			    "/home/usermail, beside the home and not in it "
+			    "(another user's home can have that name); write "
+			    "%h/mail";
+		}
 		if (strchr("uh%", p[1]) == NULL) {
 			return "it has an unknown % escape: only %u (the user "
 			    "name), %h (the home directory) and %% are "

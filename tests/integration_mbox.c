@@ -326,30 +326,79 @@ START_TEST(test_spool_symlink)
 END_TEST
 
 /*
- * A directory missing on the way to the mailbox (a spool never made, a
- * %h/mail/inbox without ~/mail) is a fault only an administrator can
- * mend: refused with the path and errno logged once, not served as an
- * empty maildrop; the lock helper, which finds it missing too, is silent.
+ * A mailbox directory dir (under W.dir) the session refuses with problem:
+ * the reply, and the path and errno (err, or none) logged once, by the
+ * session; the lock helper, whose walk finds the same, is silent.
  */
-START_TEST(test_missing_mailbox_directory)
+static void
+expect_dir_refused_once(const char *dir, const char *problem, int err)
 {
 	char tmpl[PATH_MAX + 16], path[PATH_MAX + 80], line[2 * PATH_MAX];
+	char reply[256];
 	struct session *s;
 
-	snprintf(tmpl, sizeof(tmpl), "%s/no-such-dir/%%u", W.dir);
-	snprintf(path, sizeof(path), "%s/no-such-dir/%s", W.dir, W.user);
+	snprintf(tmpl, sizeof(tmpl), "%s/%s/%%u", W.dir, dir);
+	snprintf(path, sizeof(path), "%s/%s/%s", W.dir, dir, W.user);
+	snprintf(reply, sizeof(reply), "-ERR [SYS/PERM] %s", problem);
 	s = session_start(0, "-m", tmpl, NULL);
 	greet(s);
-	ck_assert_str_eq(login(s),
-	    "-ERR [SYS/PERM] mailbox directory does not exist");
+	ck_assert_str_eq(login(s), reply);
 	expect_eof(s);
 	ck_assert_int_eq(session_wait(s), 0);
-	snprintf(line, sizeof(line), "%s: mailbox directory does not exist, "
-	    "user=%s, error=%s", path, W.user, strerror(ENOENT));
+	snprintf(line, sizeof(line), "%s: %s, user=%s%s%s", path, problem,
+	    W.user, err != 0 ? ", error=" : "", err != 0 ? strerror(err) : "");
 	expect_log(s, line);
 	expect_no_log(s, "lock helper");
 	session_free(s);
+}
+
+/*
+ * A directory missing on the way to the mailbox (a spool never made, a
+ * %h/mail/inbox without ~/mail) is a fault only an administrator can
+ * mend: refused with the path and errno logged once, not served as an
+ * empty maildrop.
+ */
+START_TEST(test_missing_mailbox_directory)
+{
+	char path[PATH_MAX + 80];
+
+	expect_dir_refused_once("no-such-dir", "mailbox directory does not "
+	    "exist", ENOENT);
+	snprintf(path, sizeof(path), "%s/no-such-dir/%s", W.dir, W.user);
 	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+/* A file where a directory should be is logged once, by the session. */
+START_TEST(test_mailbox_path_through_file_logged_once)
+{
+	char file[PATH_MAX + 16];
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/a-file", W.dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+	expect_dir_refused_once("a-file", "mailbox path goes through a file",
+	    0);
+	ck_assert_int_eq(unlink(file), 0);
+}
+END_TEST
+
+/*
+ * A directory the user cannot search (root's, 0700) is the directory's
+ * fault, not the mailbox's; root's walk for the helper gets through.
+ */
+START_TEST(test_mailbox_directory_unsearchable)
+{
+	char dir[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s/roots", W.dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, 0, 0), 0);
+	expect_dir_refused_once("roots", "mailbox directory permission denied",
+	    EACCES);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -538,6 +587,8 @@ maildrop_suite(void)
 	tcase_add_test(files, test_mailbox_symlink);
 	tcase_add_test(files, test_spool_symlink);
 	tcase_add_test(files, test_missing_mailbox_directory);
+	tcase_add_test(files, test_mailbox_path_through_file_logged_once);
+	tcase_add_test(files, test_mailbox_directory_unsearchable);
 	tcase_add_test(files, test_mailbox_fifo);
 	tcase_add_test(files, test_mailbox_directory);
 	tcase_add_test(files, test_mailbox_hard_link);

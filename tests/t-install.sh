@@ -285,4 +285,70 @@ else
 	sed 's/^/  /' "$tmp/uninstall-nodest.out"
 fi
 
+# --- 6. a DESTDIR or PREFIX that spells the real root or a shared directory
+# another way (//, /., /usr/./local), and symbolic links below DESTDIR. The
+# real-system cases run in a private mount namespace with tmpfs over
+# /usr/local, /var and /etc/pam.d and a fake systemctl, so the system
+# itself is never touched (the UNITDIR= keeps /usr/./local's units out of
+# the real /etc/systemd/system). Each must keep what Debian ships and /var/empty,
+# and say how to remove /var/empty.
+debian_like='mkdir -p /usr/local/bin /usr/local/sbin /usr/local/share/man/man8 /usr/local/etc /usr/local/lib/systemd/system /var/empty /var/lib/dpkg'
+in_namespace() { # in_namespace MAKE-ARGS...: "after: <dirs>" of the tmpfs
+	printf '#!/bin/sh\nexit 1\n' >"$tmp/fake-systemctl"
+	chmod 755 "$tmp/fake-systemctl"
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'set -e; mount --make-rprivate /
+		for m in /usr/local /var /etc/pam.d; do mount -t tmpfs t6 $m; done
+		mount --bind "$1" /usr/bin/systemctl
+		eval "$2"; shift 2
+		make --no-print-directory uninstall "$@" >/var/lib/dpkg/t6.out 2>&1 || echo "make failed"
+		echo "after: $(find /usr/local /var -type d | sort | tr "\n" " ")"
+		grep -q "privsep directory: rmdir /var/empty" /var/lib/dpkg/t6.out || echo "no rmdir /var/empty advice"' \
+		sh "$tmp/fake-systemctl" "$debian_like" "$@"
+}
+if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
+	ok "skipped (needs root and unshare -m): uninstall with DESTDIR=//, /., / and PREFIX=/usr/./local"
+else
+	want='after: /usr/local /usr/local/bin /usr/local/etc /usr/local/lib /usr/local/sbin /usr/local/share /usr/local/share/man /var /var/empty /var/lib /var/lib/dpkg '
+	for args in DESTDIR=// DESTDIR=/. DESTDIR=/ "DESTDIR= PREFIX=/usr/./local UNITDIR=/usr/./local/lib/systemd/system" "DESTDIR=/tmp/.. PREFIX=/usr/local/"; do
+		# shellcheck disable=SC2086
+		got=$(in_namespace $args)
+		if [ "$got" = "$want" ]; then
+			ok "make uninstall $args keeps /usr/local/sbin, /usr/local/share/man and /var/empty, and says rmdir /var/empty"
+		else
+			fail "make uninstall $args: $got"
+		fi
+	done
+fi
+# A symbolic link below DESTDIR is never followed out of it, and one that
+# blocks an rmdir does not stop uninstall before its closing advice.
+d=$tmp/dest-link
+mkdir -p "$tmp/outside/local"
+minstall DESTDIR="$d" >/dev/null 2>&1 || true
+rm -rf "${d:?}/usr/local"
+ln -s "$tmp/outside/local" "$d/usr/local"
+minstall DESTDIR="$d" >/dev/null 2>&1 || true
+if muninstall DESTDIR="$d" >"$tmp/uninstall-link.out" 2>&1 &&
+	[ -d "$tmp/outside/local/sbin" ] && [ -d "$tmp/outside/local/lib/systemd/system" ] &&
+	grep -q 'symbolic link' "$tmp/uninstall-link.out"; then
+	ok "make uninstall leaves directories reached through a symbolic link out of DESTDIR, and says so"
+else
+	fail "make uninstall and a symbolic link out of DESTDIR: $(cd "$tmp/outside" && find . | tr '\n' ' ')"
+	sed 's/^/  /' "$tmp/uninstall-link.out"
+fi
+d=$tmp/dest-link2
+minstall DESTDIR="$d" >/dev/null 2>&1 || true
+rm -f "$d"/usr/local/lib/systemd/system/*
+rmdir "$d/usr/local/lib/systemd/system"
+mkdir -p "$tmp/empty-target"
+ln -s "$tmp/empty-target" "$d/usr/local/lib/systemd/system"
+if muninstall DESTDIR="$d" >"$tmp/uninstall-link2.out" 2>&1 &&
+	grep -q 'daemon-reload\|MAILBOX.pop3d' "$tmp/uninstall-link2.out" &&
+	[ -d "$tmp/empty-target" ]; then
+	ok "make uninstall with a symlinked unit directory completes and prints its advice"
+else
+	fail "make uninstall with a symlinked unit directory:"
+	sed 's/^/  /' "$tmp/uninstall-link2.out"
+fi
+
 summary

@@ -8,8 +8,9 @@ and "-ERR [AUTH]" when it was wrong: an oracle for that account's password
 password is, whatever its password: the same reply, at least the same
 delay (AUTH_FAIL_DELAY, 3 s), counted as a failure (the third one ends
 the connection), the connection kept for another try; and the log says
-why once, naming the server's user. With PAM the name is checked before
-any password is (no PAM module sees it).
+why once, naming the server's user. The name's uid is looked up before
+any password is checked (no PAM module sees it; with a passwd file the
+log of a wrong password is that of a right one).
 
 As root (as in CI): pop3d runs as nobody over a socketpair, -d (its log
 on stderr), with a passwd file of two accounts with the same password,
@@ -123,6 +124,15 @@ def main():
               and "LOGIN FAILED, user=theirs, ip=[192.0.2.13]" in log_r,
               "the log says once why, naming the server's user, and "
               "LOGIN FAILED", log_r)
+        check(log_w.count(WHY + ", not user=theirs, ip=[192.0.2.13]") == 1
+              and "wrong password" not in log_w,
+              "passwd file: the log of a wrong password is the log of the "
+              "right one (the uid is looked up before the password)", log_w)
+        unknown, log_u = session(args, [("nosuchname", PASSWORD)])
+        check(unknown[0][0] == REFUSED and
+              WHY + ", not user=nosuchname," in log_u,
+              "passwd file: an unknown name is refused as another account",
+              log_u)
         then, log = session(args, [("theirs", PASSWORD), ("mine", PASSWORD)])
         check(len(then) == 2 and then[1][0].startswith("+OK"),
               "the connection stays for another try, and the server's own "

@@ -50,6 +50,21 @@ CASES = [
     (["-dq"], 64, ["unknown option: -q"]),
     (["--timeout"], 64, ["option --timeout needs a value"]),
     (["stray"], 64, ["invalid argument: stray", "options only"]),
+    # The option named is the one that is wrong, and why (review 6, F4).
+    (["--debug", "-xd"], 64, ["unknown option: -x (see pop3d -h)"]),
+    (["--debug=1"], 64, ["option --debug takes no value"]),
+    (["--p=x"], 64, ["ambiguous option: --p (see pop3d -h)"]),
+    (["--" + "b" * 5000], 64,
+     ["unknown option: --" + "b" * 128 + "... (see pop3d -h)"]),
+    (["--check", "a", "b"], 64, ["invalid argument: b",
+                                 "--check takes one USER"]),
+    # Control bytes in a value reach neither log nor stderr (F7).
+    (["-t", "1\n<11>forged\x1b[2J"], 64,
+     ["invalid timeout: 1?<11>forged?[2J"]),
+    # %h is the home; %hmail would be a sibling of it (F8).
+    (["-m", "%hmail"], 64, ["invalid mailbox template: %hmail",
+                            "%h/mail"]),
+    (["-m", "%h.mbox"], 64, ["invalid mailbox template: %h.mbox"]),
     (["-s", "../x"], 64, ["invalid PAM service: ../x", "/etc/pam.d"]),
     (["--privsep-user=p3d-no-such-user"], 78,
      ["privsep user p3d-no-such-user does not exist", "adduser --system"]),
@@ -86,7 +101,7 @@ def main():
     sock.setblocking(False)
     try:
         for args, status, texts in CASES:
-            name = "pop3d %s" % " ".join(a[:40] for a in args)
+            name = "pop3d %s" % " ".join(a[:40] for a in args).encode("unicode_escape").decode()
             rc, out, err, logged = run_with_log(dev, sock, args)
             detail = "exit %s\nstderr: %s\nlog: %r" % (rc, err, logged)
             check(rc == status and out == b"",
@@ -94,6 +109,9 @@ def main():
             check(all(t in err for t in texts),
                   "%s: stderr says what is wrong and how to fix it" % name,
                   detail)
+            check(err.count("\n") == 1 and err.endswith("\n") and
+                  not any(c < " " or c == "\x7f" for c in err[:-1]),
+                  "%s: stderr is one line, no control bytes" % name, detail)
             lines = [m for m in logged
                      if m.startswith("<%d>" % LOG_MAIL_ERR) and
                      "pop3d[" in m and all(t in m for t in texts)]
