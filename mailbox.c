@@ -418,9 +418,9 @@ take_session_lock(struct mailbox *mb, int chan)
 
 	mb->session_fd = lockd_session_file(chan, mb->dirfd);
 	if (mb->session_fd == -1) {
-		return refuse(mb, MBX_TEMP, errno == EPIPE ? "lock helper "
-		    "gone (did the mailbox directory change during login?)" :
-		    "session file cannot be opened");
+		return refuse(mb, MBX_TEMP, errno == EPIPE ? "mailbox lock "
+		    "helper ended unexpectedly" : "session file cannot be "
+		    "opened");
 	}
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;

@@ -193,21 +193,37 @@ check_template(const char *tmpl)
 }
 
 /* The long options; an error names one as written, up to its '='. */
+/*
+ * Options without a short form: values no short option letter has, so
+ * that an unknown letter is never taken for one of them.
+ */
+enum {
+	OPT_PRIVSEP_USER = 256,
+	OPT_PRIVSEP_DIR,
+	OPT_NO_PLAINTEXT,
+	OPT_X_UIDL,
+	OPT_UIDL,
+	OPT_APOP_SECRETS,
+	OPT_PROXY_FROM,
+	OPT_RECOVER,
+	OPT_CHECK
+};
+
 static const struct option longopts[] = {
 	{ "mailbox", required_argument, NULL, 'm' },
 	{ "pam-service", required_argument, NULL, 's' },
 	{ "passwd-file", required_argument, NULL, 'p' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "debug", no_argument, NULL, 'd' },
-	{ "privsep-user", required_argument, NULL, 'U' },
-	{ "privsep-dir", required_argument, NULL, 'D' },
-	{ "no-plaintext", no_argument, NULL, 'P' },
-	{ "x-uidl", no_argument, NULL, 'X' },
-	{ "uidl", required_argument, NULL, 'L' },
-	{ "apop-secrets", required_argument, NULL, 'A' },
-	{ "proxy-from", required_argument, NULL, 'R' },
-	{ "recover", no_argument, NULL, 'C' },
-	{ "check", no_argument, NULL, 'K' },
+	{ "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
+	{ "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
+	{ "no-plaintext", no_argument, NULL, OPT_NO_PLAINTEXT },
+	{ "x-uidl", no_argument, NULL, OPT_X_UIDL },
+	{ "uidl", required_argument, NULL, OPT_UIDL },
+	{ "apop-secrets", required_argument, NULL, OPT_APOP_SECRETS },
+	{ "proxy-from", required_argument, NULL, OPT_PROXY_FROM },
+	{ "recover", no_argument, NULL, OPT_RECOVER },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -314,25 +330,25 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'd':
 			cfg->debug = 1;
 			break;
-		case 'U':
+		case OPT_PRIVSEP_USER:
 			cfg->privsep_user = optarg;
 			break;
-		case 'D':
+		case OPT_PRIVSEP_DIR:
 			cfg->privsep_dir = optarg;
 			break;
-		case 'P':
+		case OPT_NO_PLAINTEXT:
 			cfg->no_plaintext = 1;
 			break;
-		case 'X':
+		case OPT_X_UIDL:
 			x_uidl = 1;
 			break;
-		case 'L':
+		case OPT_UIDL:
 			uidl = optarg;
 			break;
-		case 'A':
+		case OPT_APOP_SECRETS:
 			cfg->apop_secrets = optarg;
 			break;
-		case 'R':
+		case OPT_PROXY_FROM:
 			if (peer_list_ok(optarg) == -1) {
 				bad_option("proxy address list", optarg,
 				    "give IPv4 or IPv6 addresses separated by "
@@ -341,10 +357,10 @@ parse_options(struct config *cfg, int argc, char **argv)
 			}
 			cfg->proxy_from = optarg;
 			break;
-		case 'C':
+		case OPT_RECOVER:
 			recover_mode = 1;
 			break;
-		case 'K':
+		case OPT_CHECK:
 			check_mode = 1;
 			break;
 		case 'V':

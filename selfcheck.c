@@ -425,7 +425,8 @@ spool_verdict(struct tally *t, const char *dir, const struct stat *st,
 	} else if ((mode & S_IXOTH) == 0) {
 		say(t, user != NULL ? M_WARN : M_FAIL, "spool %s: root:%s "
 		    "%04o: a user outside group %s cannot enter it, so a login "
-		    "gets -ERR [SYS/PERM] mailbox permission denied%s; fix: "
+		    "gets -ERR [SYS/PERM] mailbox directory permission "
+		    "denied%s; fix: "
 		    "chmod o+x %s (Debian ships /var/mail 2775)", dir, group,
 		    mode, group, user != NULL ? " (the mailbox check below is "
 		    "the user's own)" : "", dir);
@@ -522,13 +523,21 @@ prompt_quiet(const char *user, struct sigaction *old)
 	for (i = 0; i < PROMPT_SIGNALS; i++) {
 		(void)sigaddset(&sa.sa_mask, prompt_signals[i]);
 	}
-	for (i = 0; i < PROMPT_SIGNALS; i++) {
-		if (old[i].sa_handler != SIG_IGN) {
-			(void)sigaction(prompt_signals[i], &sa, NULL);
-		}
-	}
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	/*
+	 * Started in the background, the change itself stops the process
+	 * (SIGTTOU) and fails with EINTR once it is resumed: made again,
+	 * with the handlers the stop took back, until it is done.
+	 */
+	do {
+		for (i = 0; i < PROMPT_SIGNALS; i++) {
+			if (old[i].sa_handler != SIG_IGN) {
+				(void)sigaction(prompt_signals[i], &sa, NULL);
+			}
+		}
+		prompt_resumed = 0;
+	} while (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == -1 &&
+	    errno == EINTR);
 	print_escaped(stderr, "password for %s: ", user);
 }
 

@@ -65,7 +65,12 @@ escape_problem(const char *tmpl)
 			return "it ends with a lone %: write %% for a percent "
 			    "sign";
 		}
-		if (p[1] == 'h' && p[2] != '\0' && p[2] != '/') {
+		if (p[1] == 'h' && p[2] == '\0') {
+			return "it ends with %h: the home directory itself is "
+			    "no mailbox file; write %h/mbox, as the mailbox in "
+			    "it";
+		}
+		if (p[1] == 'h' && p[2] != '/') {
 			return "%h is not followed by /: %hmail would be "
 			    "/home/usermail, beside the home and not in it "
 			    "(another user's home can have that name); write "

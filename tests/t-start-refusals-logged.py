@@ -52,6 +52,8 @@ CASES = [
     (["stray"], 64, ["invalid argument: stray", "options only"]),
     # The option named is the one that is wrong, and why (review 6, F4).
     (["--debug", "-xd"], 64, ["unknown option: -x (see pop3d -h)"]),
+    (["--recover", "-Cd"], 64, ["unknown option: -C (see pop3d -h)"]),
+    (["--check", "-Kx"], 64, ["unknown option: -K (see pop3d -h)"]),
     (["--debug=1"], 64, ["option --debug takes no value"]),
     (["--p=x"], 64, ["ambiguous option: --p (see pop3d -h)"]),
     (["--" + "b" * 5000], 64,
@@ -65,6 +67,8 @@ CASES = [
     (["-m", "%hmail"], 64, ["invalid mailbox template: %hmail",
                             "%h/mail"]),
     (["-m", "%h.mbox"], 64, ["invalid mailbox template: %h.mbox"]),
+    # %h alone is the home directory, no mailbox file.
+    (["-m", "%h"], 64, ["invalid mailbox template: %h", "%h/mbox"]),
     (["-s", "../x"], 64, ["invalid PAM service: ../x", "/etc/pam.d"]),
     (["--privsep-user=p3d-no-such-user"], 78,
      ["privsep user p3d-no-such-user does not exist", "adduser --system"]),
