@@ -748,7 +748,7 @@ mailbox_child(const struct config *cfg, const struct account *a,
 	if (sandbox_session() == -1) {
 		r.filter_err = errno;
 	} else {
-		r.status = mailbox_inspect(&mb, path, cfg->uidls);
+		r.status = (int)mailbox_inspect(&mb, path, cfg->uidls);
 		r.err = mb.err;
 		if (mb.problem != NULL) {
 			(void)snprintf(r.problem, sizeof(r.problem), "%s",
